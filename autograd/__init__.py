@@ -1,0 +1,24 @@
+"""A small reverse-mode automatic differentiation engine on numpy."""
+
+from .value import Value
+from .engine import no_grad, enable_grad, is_grad_enabled
+from .ops import concatenate, stack, where, maximum, minimum
+from .functional import grad, value_and_grad
+from .gradcheck import gradcheck, GradcheckError
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "concatenate",
+    "stack",
+    "where",
+    "maximum",
+    "minimum",
+    "grad",
+    "value_and_grad",
+    "gradcheck",
+    "GradcheckError",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,793 @@
+"""Every primitive: its forward on arrays and its vector-Jacobian products, side by side.
+
+An op defines `forward(*xs)` on numpy data and one rule `vjp{i}(g, out, *xs)` per input:
+the gradient of that input given `g`, the gradient of the output. The engine sums each
+rule's result back to the input's shape (broadcasting is undone once, in the engine), and
+calls only the rules of inputs that require grad.
+
+The rules use only arithmetic, `@`, `.mT`, `.sum(axis, keepdims)`, `.reshape`, indexing and
+the helper functions at the bottom of this file, all of which work on numpy arrays and on
+Values alike: run on arrays they give fast first derivatives, run on Values (by
+`backward(create_graph=True)`) they record a graph, so gradients can be differentiated again.
+A rule never keeps a reference to a Value, so graphs hold no reference cycles.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from .engine import apply
+from .value import Value, _lift
+
+Axis = Any  # int, tuple of ints or None
+
+
+class Op:
+    """A primitive: `forward` on arrays, `vjp0`, `vjp1`, ... one gradient rule per input."""
+
+    __slots__ = ()
+    name = "op"
+    vjps: tuple[Callable[..., Any], ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        rules = []
+        while hasattr(cls, f"vjp{len(rules)}"):
+            rules.append(getattr(cls, f"vjp{len(rules)}"))
+        if rules:
+            cls.vjps = tuple(rules)
+
+    def forward(self, *xs: Any) -> Any:
+        raise NotImplementedError
+
+    def label(self) -> str:
+        """How the op is named in reprs and graph pictures (`sum(axis=1)`)."""
+        params = self.params()
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in params.items())})" if params else self.name
+
+    def params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        return f"<op {self.label()}>"
+
+
+def _data(x: Any) -> Any:
+    """The numpy data of a Value, or x itself: for masks that are constants of the rule."""
+    return x._data if isinstance(x, Value) else x
+
+
+def _call(op: Op, *xs: Any) -> Any:
+    """Run op on arrays directly, or through the graph when any input is a Value."""
+    for x in xs:
+        if isinstance(x, Value):
+            return apply(op, *[_lift(y) for y in xs])
+    return op.forward(*xs)
+
+
+def _norm_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """Axes as non-negative ints (numpy has already checked them in the forward)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(int(a) % max(ndim, 1) for a in axes)
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
+    axes = _norm_axes(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+# ---- arithmetic -------------------------------------------------------------
+
+
+class Add(Op):
+    """x + y."""
+
+    name = "+"
+
+    def forward(self, x, y):
+        return x + y
+
+    def vjp0(self, g, out, x, y):
+        return g
+
+    def vjp1(self, g, out, x, y):
+        return g
+
+
+class Sub(Op):
+    """x - y."""
+
+    name = "-"
+
+    def forward(self, x, y):
+        return x - y
+
+    def vjp0(self, g, out, x, y):
+        return g
+
+    def vjp1(self, g, out, x, y):
+        return -g
+
+
+class Mul(Op):
+    """x * y."""
+
+    name = "*"
+
+    def forward(self, x, y):
+        return x * y
+
+    def vjp0(self, g, out, x, y):
+        return g * y
+
+    def vjp1(self, g, out, x, y):
+        return g * x
+
+
+class Div(Op):
+    """x / y; inf or nan where y == 0, with numpy's warning."""
+
+    name = "/"
+
+    def forward(self, x, y):
+        return x / y
+
+    def vjp0(self, g, out, x, y):
+        return g / y
+
+    def vjp1(self, g, out, x, y):
+        return -g * out / y
+
+
+class Neg(Op):
+    """-x."""
+
+    name = "neg"
+
+    def forward(self, x):
+        return -x
+
+    def vjp0(self, g, out, x):
+        return -g
+
+
+class Pow(Op):
+    """x ** y; d/dy = x**y * log(x), taken as 0 where x == 0."""
+
+    name = "**"
+
+    def forward(self, x, y):
+        return x**y
+
+    def vjp0(self, g, out, x, y):
+        return g * y * x ** (y - 1)
+
+    def vjp1(self, g, out, x, y):
+        return g * out * log(where(_data(x) == 0, 1.0, x))  # not 0 * log(0) = nan
+
+
+class MatMul(Op):
+    """x @ y with numpy's rules: 1-D operands are promoted and the batch dimensions broadcast."""
+
+    name = "@"
+
+    def forward(self, x, y):
+        if np.ndim(x) == 0 or np.ndim(y) == 0:
+            raise ValueError("matmul needs operands with at least 1 dimension; use * to multiply by a scalar")
+        if np.shape(x)[-1] != np.shape(y)[-2 if np.ndim(y) > 1 else 0]:
+            raise ValueError(
+                f"shapes {np.shape(x)} and {np.shape(y)} do not align: x's last dimension ({np.shape(x)[-1]}) "
+                f"must equal y's {'second-to-last' if np.ndim(y) > 1 else 'only'} dimension ({np.shape(y)[-2 if np.ndim(y) > 1 else 0]})"
+            )
+        return x @ y
+
+    def vjp0(self, g, out, x, y):
+        if y.ndim == 1:
+            return g * y if x.ndim == 1 else g[..., None] * y
+        if x.ndim == 1:
+            return (g[..., None, :] @ y.mT)[..., 0, :]
+        return g @ y.mT
+
+    def vjp1(self, g, out, x, y):
+        if x.ndim == 1:
+            return g * x if y.ndim == 1 else x[:, None] * g[..., None, :]
+        if y.ndim == 1:
+            return (x.mT @ g[..., None])[..., 0]
+        return x.mT @ g
+
+
+# ---- elementwise functions ----------------------------------------------------
+
+
+class Exp(Op):
+    """e**x."""
+
+    name = "exp"
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def vjp0(self, g, out, x):
+        return g * out
+
+
+class Log(Op):
+    """Natural log; -inf at 0, nan below 0 (numpy's values and warnings)."""
+
+    name = "log"
+
+    def forward(self, x):
+        return np.log(x)
+
+    def vjp0(self, g, out, x):
+        return g / x
+
+
+class Sqrt(Op):
+    """Square root; the gradient is inf at 0."""
+
+    name = "sqrt"
+
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def vjp0(self, g, out, x):
+        return g / (out * 2)
+
+
+class Tanh(Op):
+    """tanh(x); d/dx = sech(x)**2, computed by TanhGrad so it stays accurate in the tails."""
+
+    name = "tanh"
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def vjp0(self, g, out, x):
+        return g * tanh_grad(x)
+
+
+class TanhGrad(Op):
+    """sech(x)**2 = 1 - tanh(x)**2, as 4e/(1+e)**2 with e = exp(-2|x|): no cancellation when |x| is large."""
+
+    name = "tanh'"
+
+    def forward(self, x):
+        e = np.exp(-2 * abs(x))
+        return 4 * e / ((1 + e) * (1 + e))
+
+    def vjp0(self, g, out, x):
+        return g * out * tanh(x) * -2
+
+
+def _sigmoid(x):
+    e = np.exp(-abs(x))  # never overflows
+    p = 1 / (1 + e)
+    if np.ndim(x) == 0:
+        return p if x >= 0 else e * p
+    return np.where(x >= 0, p, e * p)
+
+
+class Sigmoid(Op):
+    """1 / (1 + e**-x) without overflow; d/dx = sigmoid(x) * sigmoid(-x), exact in both tails."""
+
+    name = "sigmoid"
+
+    def forward(self, x):
+        return _sigmoid(x)
+
+    def vjp0(self, g, out, x):
+        return g * out * sigmoid(-x)
+
+
+class Relu(Op):
+    """max(x, 0); gradient 0 at x == 0 (and second derivative 0)."""
+
+    name = "relu"
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def vjp0(self, g, out, x):
+        return g * (_data(x) > 0)
+
+
+class LeakyRelu(Op):
+    """x for x > 0 else negative_slope * x; gradient negative_slope at x == 0."""
+
+    __slots__ = ("negative_slope",)
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * self.negative_slope)
+
+    def vjp0(self, g, out, x):
+        pos = _data(x) > 0
+        return g * pos + (g * self.negative_slope) * ~pos
+
+
+class BinaryStep(Op):
+    """1 where x >= 0 else 0. The gradient is 0 everywhere: no signal passes back through it."""
+
+    name = "binary_step"
+
+    def forward(self, x):
+        return np.heaviside(x, 1.0)
+
+    def vjp0(self, g, out, x):
+        return g * 0
+
+
+class Abs(Op):
+    """|x|; gradient sign(x), so 0 at x == 0."""
+
+    name = "abs"
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def vjp0(self, g, out, x):
+        return g * np.sign(_data(x))
+
+
+class Clip(Op):
+    """x limited to [lo, hi]; gradient 1 inside and on the bounds, 0 outside."""
+
+    __slots__ = ("lo", "hi")
+    name = "clip"
+
+    def __init__(self, lo: float | None, hi: float | None):
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of lo and hi")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return np.clip(x, self.lo, self.hi)
+
+    def vjp0(self, g, out, x):
+        xd = _data(x)
+        inside = np.ones(np.shape(xd), dtype=bool)
+        if self.lo is not None:
+            inside &= xd >= self.lo
+        if self.hi is not None:
+            inside &= xd <= self.hi
+        return g * inside
+
+
+class Maximum(Op):
+    """Elementwise max(x, y); at a tie each side gets half of the gradient."""
+
+    name = "maximum"
+
+    def forward(self, x, y):
+        return np.maximum(x, y)
+
+    def vjp0(self, g, out, x, y):
+        xd, yd = _data(x), _data(y)
+        return g * (xd > yd) + (g * 0.5) * (xd == yd)
+
+    def vjp1(self, g, out, x, y):
+        xd, yd = _data(x), _data(y)
+        return g * (yd > xd) + (g * 0.5) * (xd == yd)
+
+
+class Minimum(Op):
+    """Elementwise min(x, y); at a tie each side gets half of the gradient."""
+
+    name = "minimum"
+
+    def forward(self, x, y):
+        return np.minimum(x, y)
+
+    def vjp0(self, g, out, x, y):
+        xd, yd = _data(x), _data(y)
+        return g * (xd < yd) + (g * 0.5) * (xd == yd)
+
+    def vjp1(self, g, out, x, y):
+        xd, yd = _data(x), _data(y)
+        return g * (yd < xd) + (g * 0.5) * (xd == yd)
+
+
+class Where(Op):
+    """a where cond else b (cond is a fixed boolean array)."""
+
+    __slots__ = ("cond",)
+    name = "where"
+
+    def __init__(self, cond: Any):
+        self.cond = np.asarray(_data(cond), dtype=bool)
+
+    def params(self):
+        return {}
+
+    def forward(self, a, b):
+        return np.where(self.cond, a, b)
+
+    def vjp0(self, g, out, a, b):
+        return g * self.cond
+
+    def vjp1(self, g, out, a, b):
+        return g * ~self.cond
+
+
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along axis, with the max subtracted first so nothing overflows."""
+
+    __slots__ = ("axis",)
+    name = "softmax"
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, x):
+        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        return e / e.sum(axis=self.axis, keepdims=True)
+
+    def vjp0(self, g, out, x):
+        return out * (g - (g * out).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Op):
+    """x - logsumexp(x) along axis, computed stably."""
+
+    __slots__ = ("axis",)
+    name = "log_softmax"
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, x):
+        s = x - np.max(x, axis=self.axis, keepdims=True)
+        return s - np.log(np.exp(s).sum(axis=self.axis, keepdims=True))
+
+    def vjp0(self, g, out, x):
+        return g - exp(out) * g.sum(axis=self.axis, keepdims=True)
+
+
+# ---- reductions -----------------------------------------------------------------
+
+
+class Sum(Op):
+    """Sum over axis (all when None)."""
+
+    __slots__ = ("axis", "keepdims")
+    name = "sum"
+
+    def __init__(self, axis: Axis = None, keepdims: bool = False):
+        self.axis, self.keepdims = _axis_param(axis), bool(keepdims)
+
+    def params(self):
+        return {k: v for k, v in (("axis", self.axis), ("keepdims", self.keepdims)) if v not in (None, False)}
+
+    def forward(self, x):
+        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+
+    def vjp0(self, g, out, x):
+        shape = np.shape(_data(x))
+        return broadcast_to(g.reshape(_keepdims_shape(shape, self.axis)), shape)
+
+
+class Mean(Sum):
+    """Mean over axis (all when None)."""
+
+    __slots__ = ()
+    name = "mean"
+
+    def forward(self, x):
+        if np.size(x) == 0:
+            raise ValueError("mean of an empty Value")
+        return np.mean(x, axis=self.axis, keepdims=self.keepdims)
+
+    def vjp0(self, g, out, x):
+        shape = np.shape(_data(x))
+        n = np.size(_data(x)) // max(np.size(_data(out)), 1)
+        return broadcast_to(g.reshape(_keepdims_shape(shape, self.axis)) / n, shape)
+
+
+class Max(Sum):
+    """Max over axis; tied maxima share the gradient evenly."""
+
+    __slots__ = ()
+    name = "max"
+    _reduce = staticmethod(np.max)
+
+    def forward(self, x):
+        if np.size(x) == 0:
+            raise ValueError(f"{self.name} of an empty Value")
+        return self._reduce(x, axis=self.axis, keepdims=self.keepdims)
+
+    def vjp0(self, g, out, x):
+        xd = _data(x)
+        kshape = _keepdims_shape(np.shape(xd), self.axis)
+        hit = xd == np.reshape(_data(out), kshape)
+        share = hit / hit.sum(axis=self.axis, keepdims=True)
+        return broadcast_to(g.reshape(kshape), np.shape(xd)) * share.astype(np.result_type(xd, np.float32))
+
+
+class Min(Max):
+    """Min over axis; tied minima share the gradient evenly."""
+
+    __slots__ = ()
+    name = "min"
+    _reduce = staticmethod(np.min)
+
+
+def _axis_param(axis: Axis) -> Axis:
+    if axis is None or isinstance(axis, (int, np.integer)):
+        return None if axis is None else int(axis)
+    if isinstance(axis, (tuple, list)) and all(isinstance(a, (int, np.integer)) for a in axis):
+        return tuple(int(a) for a in axis)
+    raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
+
+
+# ---- shapes and indexing ----------------------------------------------------------
+
+
+class Reshape(Op):
+    """The same elements in a new shape."""
+
+    __slots__ = ("shape",)
+    name = "reshape"
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = tuple(int(n) for n in shape)
+
+    def forward(self, x):
+        return np.reshape(x, self.shape)
+
+    def vjp0(self, g, out, x):
+        return g.reshape(np.shape(_data(x)))
+
+
+class Transpose(Op):
+    """Axes permuted (reversed when axes is None)."""
+
+    __slots__ = ("axes",)
+    name = "transpose"
+
+    def __init__(self, axes: tuple[int, ...] | None = None):
+        self.axes = axes
+
+    def params(self):
+        return {} if self.axes is None else {"axes": self.axes}
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def vjp0(self, g, out, x):
+        if self.axes is None:
+            return g.transpose()
+        return g.transpose(tuple(np.argsort([a % g.ndim for a in self.axes])))
+
+
+class BroadcastTo(Op):
+    """x repeated along new or size-1 axes to `shape` (a read-only view)."""
+
+    __slots__ = ("shape",)
+    name = "broadcast_to"
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return np.broadcast_to(x, self.shape)
+
+    def vjp0(self, g, out, x):
+        from .engine import unbroadcast
+
+        return unbroadcast(g, np.shape(_data(x)))
+
+
+def _index(index: Any) -> Any:
+    """An index with Values replaced by their data and lists by arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    if isinstance(index, Value):
+        index = index._data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind == "f":
+        raise IndexError(f"index arrays must be integers or booleans, got dtype {index.dtype}")
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+
+
+class GetItem(Op):
+    """x[index] for ints, slices, None, Ellipsis, integer arrays and boolean masks; repeated indices add up."""
+
+    __slots__ = ("index",)
+    name = "getitem"
+
+    def __init__(self, index: Any):
+        self.index = _index(index)
+
+    def label(self):
+        return f"[{_fmt_index(self.index)}]"
+
+    def forward(self, x):
+        return np.asarray(x)[self.index]
+
+    def vjp0(self, g, out, x):
+        return scatter_add(g, self.index, np.shape(_data(x)))
+
+
+class ScatterAdd(Op):
+    """zeros(shape) with g added at index (the adjoint of indexing)."""
+
+    __slots__ = ("index", "shape")
+    name = "scatter_add"
+
+    def __init__(self, index: Any, shape: tuple[int, ...]):
+        self.index, self.shape = index, shape
+
+    def params(self):
+        return {"shape": self.shape}
+
+    def forward(self, g):
+        z = np.zeros(self.shape, dtype=np.result_type(g, np.float32))
+        if _is_basic(self.index):
+            z[self.index] = g
+        else:
+            np.add.at(z, self.index, g)
+        return z
+
+    def vjp0(self, g, out, x):
+        return g[self.index]
+
+
+def _fmt_index(index: Any) -> str:
+    items = index if isinstance(index, tuple) else (index,)
+    parts = []
+    for i in items:
+        if isinstance(i, slice):
+            parts.append(":".join("" if v is None else str(v) for v in (i.start, i.stop)) + ("" if i.step is None else f":{i.step}"))
+        elif i is None:
+            parts.append("None")
+        elif i is Ellipsis:
+            parts.append("...")
+        elif isinstance(i, np.ndarray):
+            parts.append(f"<{i.dtype.name} {i.shape}>" if i.size > 4 else str(i.tolist()))
+        else:
+            parts.append(str(i))
+    return ", ".join(parts)
+
+
+class Concatenate(Op):
+    """Inputs joined along an existing axis."""
+
+    __slots__ = ("axis", "vjps")
+    name = "concatenate"
+
+    def __init__(self, axis: int, n: int):
+        self.axis = int(axis)
+        self.vjps = tuple(functools.partial(Concatenate._part, i=i) for i in range(n))
+
+    def params(self):
+        return {"axis": self.axis}
+
+    def forward(self, *xs):
+        if any(np.ndim(x) == 0 for x in xs):
+            raise ValueError("zero-dimensional Values cannot be concatenated; use stack")
+        return np.concatenate(xs, axis=self.axis)
+
+    def _part(self, g, out, *xs, i):
+        ax = self.axis % g.ndim
+        start = sum(np.shape(_data(x))[ax] for x in xs[:i])
+        stop = start + np.shape(_data(xs[i]))[ax]
+        return g[(slice(None),) * ax + (slice(start, stop),)]
+
+
+class Stack(Op):
+    """Inputs of one shape joined along a new axis."""
+
+    __slots__ = ("axis", "vjps")
+    name = "stack"
+
+    def __init__(self, axis: int, n: int):
+        self.axis = int(axis)
+        self.vjps = tuple(functools.partial(Stack._part, i=i) for i in range(n))
+
+    def params(self):
+        return {"axis": self.axis}
+
+    def forward(self, *xs):
+        return np.stack(xs, axis=self.axis)
+
+    def _part(self, g, out, *xs, i):
+        ax = self.axis % g.ndim
+        return g[(slice(None),) * ax + (i,)]
+
+
+# ---- the op instances without parameters, shared by every node ----------------------
+
+ADD, SUB, MUL, DIV, NEG, POW, MATMUL = Add(), Sub(), Mul(), Div(), Neg(), Pow(), MatMul()
+EXP, LOG, SQRT, TANH, TANH_GRAD, SIGMOID = Exp(), Log(), Sqrt(), Tanh(), TanhGrad(), Sigmoid()
+RELU, BINARY_STEP, ABS = Relu(), BinaryStep(), Abs()
+
+
+# ---- functions that work on arrays and on Values (used by the rules and the public API) ----
+
+
+def exp(x: Any) -> Any:
+    """e**x of an array or a Value."""
+    return _call(EXP, x)
+
+
+def log(x: Any) -> Any:
+    """Natural log of an array or a Value."""
+    return _call(LOG, x)
+
+
+def tanh(x: Any) -> Any:
+    """tanh of an array or a Value."""
+    return _call(TANH, x)
+
+
+def tanh_grad(x: Any) -> Any:
+    """1 - tanh(x)**2 of an array or a Value, accurate in the tails."""
+    return _call(TANH_GRAD, x)
+
+
+def sigmoid(x: Any) -> Any:
+    """The logistic function of an array or a Value."""
+    return _call(SIGMOID, x)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """x broadcast to shape (array or Value)."""
+    if np.shape(_data(x)) == tuple(shape):
+        return x
+    return _call(BroadcastTo(shape), x)
+
+
+def scatter_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """zeros(shape) with g added at index (array or Value)."""
+    return _call(ScatterAdd(index, shape), g)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """a where cond else b; the gradient flows to a where cond holds and to b elsewhere."""
+    return _call(Where(cond), a, b)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """Elementwise maximum; at a tie each side gets half the gradient."""
+    return _call(MAXIMUM, a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """Elementwise minimum; at a tie each side gets half the gradient."""
+    return _call(MINIMUM, a, b)
+
+
+MAXIMUM, MINIMUM = Maximum(), Minimum()
+
+
+def concatenate(values: Any, axis: int = 0) -> Any:
+    """Values (or arrays) joined along an existing axis."""
+    values = list(values)
+    if not values:
+        raise ValueError("concatenate needs at least one Value")
+    return _call(Concatenate(axis, len(values)), *values)
+
+
+def stack(values: Any, axis: int = 0) -> Any:
+    """Values (or arrays) of one shape joined along a new axis."""
+    values = list(values)
+    if not values:
+        raise ValueError("stack needs at least one Value")
+    return _call(Stack(axis, len(values)), *values)

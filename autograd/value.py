@@ -1,0 +1,363 @@
+"""Value: an array (or scalar) that remembers the op that made it.
+
+Operators and methods only dispatch to the primitives in `ops.py`; the graph
+bookkeeping lives in `engine.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+_FLOATS = (np.float32, np.float64)
+
+
+def as_array(data: Any) -> np.ndarray:
+    """`data` as a float ndarray (float32 and float64 kept, ints and bools to float64)."""
+    if isinstance(data, Value):
+        return data.data
+    if isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (bool, int, float, np.number, np.bool_)):
+        arr = np.asarray(data)
+    elif isinstance(data, (list, tuple)):
+        try:
+            arr = np.array(data)
+        except ValueError as e:  # numpy >= 1.24 refuses ragged lists
+            raise ValueError(f"Value data must be a rectangular nested list, got a ragged one: {_short(data)} ({e})") from None
+    elif data is None:
+        raise TypeError("Value data must be a number, nested list or numpy array, got None")
+    else:
+        raise TypeError(f"Value data must be a number, nested list or numpy array, got {type(data).__name__}: {_short(data)}")
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr if arr.dtype.type in _FLOATS else arr.astype(np.float64)
+    if kind in "biu":
+        return arr.astype(np.float64)
+    if kind == "c":
+        raise TypeError(f"Value data must be real, got complex dtype {arr.dtype}: {_short(data)}")
+    raise TypeError(f"Value data must be numeric, got dtype {arr.dtype} ({'ragged list or objects' if kind == 'O' else 'not a number'}): {_short(data)}")
+
+
+def _short(x: Any, n: int = 60) -> str:
+    r = repr(x)
+    return r if len(r) <= n else r[: n - 3] + "..."
+
+
+class Value:
+    """An array or scalar in a computation graph; `backward()` fills `.grad` of everything it came from.
+
+    >>> x = Value(3.0)
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> float(x.grad)
+    8.0
+    """
+
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "parents", "scope", "__weakref__")
+    # Make numpy hand `ndarray + Value` to Value.__radd__ instead of looping over an object array.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
+        arr = as_array(data)
+        self._data = arr.copy() if arr is data else arr
+        self._grad = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._op = None
+        self.parents: tuple[Value, ...] = ()
+        self.scope = None
+
+    # ---- data and gradient -------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The forward value as an ndarray (0-d for a scalar)."""
+        d = self._data
+        return d if type(d) is np.ndarray else np.asarray(d)
+
+    @data.setter
+    def data(self, new: Any) -> None:
+        self._data = as_array(new)
+
+    @property
+    def grad(self) -> Any:
+        """d(output)/d(self) summed over every `backward()` since the last `zero_grad()`; None before."""
+        g = self._grad
+        return g if g is None or type(g) is np.ndarray or isinstance(g, Value) else np.asarray(g)
+
+    @grad.setter
+    def grad(self, g: Any) -> None:
+        self._grad = g
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets `.grad` to None)."""
+        self._grad = None
+
+    @property
+    def op(self) -> str:
+        """Name of the op that made this Value ('' for a leaf)."""
+        return "" if self._op is None else self._op.label()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self._data)
+
+    @property
+    def ndim(self) -> int:
+        return np.ndim(self._data)
+
+    @property
+    def size(self) -> int:
+        return int(np.size(self._data))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.asarray(self._data).dtype
+
+    def item(self) -> float:
+        """The single element as a Python float (ValueError unless size is 1)."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a Value with one element, this one has shape {self.shape}")
+        return float(np.asarray(self._data).reshape(()))
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (same as `.data`)."""
+        return self.data
+
+    def detach(self) -> Value:
+        """The same data as a new leaf outside the graph (requires_grad=False)."""
+        v = Value.__new__(Value)
+        v._data, v._grad, v.requires_grad, v.label, v._op, v.parents, v.scope = self._data, None, False, self.label, None, (), None
+        return v
+
+    def backward(self, gradient: Any = None, *, retain_grads: bool = True, create_graph: bool = False) -> None:
+        """Add d(self)/d(node) to `.grad` of every node that self depends on.
+
+        `gradient` is d(loss)/d(self); it may be omitted only when self has one element.
+        `retain_grads=False` fills `.grad` of leaves only, so intermediate gradients are freed
+        as soon as they are used. `create_graph=True` leaves `.grad` as Values with a graph
+        of their own, so gradients can be differentiated again.
+        """
+        _engine.backward(self, gradient, retain_grads=retain_grads, create_graph=create_graph)
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.size <= 8:
+            parts.append(np.array2string(np.asarray(self._data), precision=4, separator=", "))
+        else:
+            parts.append(f"shape={self.shape}, dtype={self.dtype}")
+        if self._grad is not None:
+            g = self._grad.data if isinstance(self._grad, Value) else np.asarray(self._grad)
+            parts.append("grad=" + (np.array2string(g, precision=4, separator=", ") if g.size <= 8 else f"<{g.shape}>"))
+        if self._op is not None:
+            parts.append(f"op={self.op!r}")
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        if not self.requires_grad:
+            parts.append("requires_grad=False")
+        return f"Value({', '.join(parts)})"
+
+    # ---- python protocol ---------------------------------------------------
+    __hash__ = object.__hash__  # __eq__ returns arrays; nodes are keyed by identity
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d Value")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Value]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return self.item()
+
+    # Comparisons record nothing: they return plain boolean arrays.
+    def __lt__(self, other: Any) -> Any:
+        return self._data < _raw(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._data <= _raw(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._data > _raw(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._data >= _raw(other)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._data == _raw(other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._data != _raw(other)
+
+    # ---- arithmetic: dispatch only -----------------------------------------
+    def __add__(self, other: Any) -> Value:
+        return _apply(_ops.ADD, self, _lift(other))
+
+    def __radd__(self, other: Any) -> Value:
+        return _apply(_ops.ADD, _lift(other), self)
+
+    def __sub__(self, other: Any) -> Value:
+        return _apply(_ops.SUB, self, _lift(other))
+
+    def __rsub__(self, other: Any) -> Value:
+        return _apply(_ops.SUB, _lift(other), self)
+
+    def __mul__(self, other: Any) -> Value:
+        return _apply(_ops.MUL, self, _lift(other))
+
+    def __rmul__(self, other: Any) -> Value:
+        return _apply(_ops.MUL, _lift(other), self)
+
+    def __truediv__(self, other: Any) -> Value:
+        return _apply(_ops.DIV, self, _lift(other))
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _apply(_ops.DIV, _lift(other), self)
+
+    def __pow__(self, other: Any) -> Value:
+        return _apply(_ops.POW, self, _lift(other))
+
+    def __rpow__(self, other: Any) -> Value:
+        return _apply(_ops.POW, _lift(other), self)
+
+    def __matmul__(self, other: Any) -> Value:
+        return _apply(_ops.MATMUL, self, _lift(other))
+
+    def __rmatmul__(self, other: Any) -> Value:
+        return _apply(_ops.MATMUL, _lift(other), self)
+
+    def __neg__(self) -> Value:
+        return _apply(_ops.NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply(_ops.ABS, self)
+
+    def __getitem__(self, index: Any) -> Value:
+        return _apply(_ops.GetItem(index), self)
+
+    # ---- elementwise -------------------------------------------------------
+    def exp(self) -> Value:
+        """e**x."""
+        return _apply(_ops.EXP, self)
+
+    def log(self) -> Value:
+        """Natural log; -inf at 0 and nan below, with numpy's warnings."""
+        return _apply(_ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root; its gradient is inf at 0."""
+        return _apply(_ops.SQRT, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent, range (-1, 1); the gradient keeps relative accuracy in the tails."""
+        return _apply(_ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-x), range (0, 1), computed without overflow; derivative at most 0.25."""
+        return _apply(_ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(x, 0); gradient 0 at x == 0."""
+        return _apply(_ops.RELU, self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """x for x > 0 else negative_slope * x; gradient negative_slope at x == 0."""
+        return _apply(_ops.LeakyRelu(negative_slope), self)
+
+    def binary_step(self) -> Value:
+        """1 where x >= 0 else 0. Its gradient is 0 everywhere (and undefined at 0), so no
+        gradient reaches the weights below it: a network of binary steps cannot be trained
+        by gradient descent."""
+        return _apply(_ops.BINARY_STEP, self)
+
+    def abs(self) -> Value:
+        """|x|; gradient 0 at x == 0."""
+        return _apply(_ops.ABS, self)
+
+    def clip(self, lo: float | None, hi: float | None) -> Value:
+        """x limited to [lo, hi] (None: no bound); gradient 1 inside and on the bounds, 0 outside."""
+        return _apply(_ops.Clip(lo, hi), self)
+
+    def softmax(self, axis: int = -1) -> Value:
+        """exp(x) / sum(exp(x)) along `axis`, computed stably (the max is subtracted)."""
+        return _apply(_ops.Softmax(axis), self)
+
+    def log_softmax(self, axis: int = -1) -> Value:
+        """log(softmax(x)) along `axis`, computed stably (log-sum-exp)."""
+        return _apply(_ops.LogSoftmax(axis), self)
+
+    # ---- reductions --------------------------------------------------------
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Sum over `axis` (all axes when None)."""
+        return _apply(_ops.Sum(axis, keepdims), self)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Mean over `axis` (all axes when None)."""
+        return _apply(_ops.Mean(axis, keepdims), self)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Maximum over `axis`; tied maxima share the gradient evenly."""
+        return _apply(_ops.Max(axis, keepdims), self)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+        """Minimum over `axis`; tied minima share the gradient evenly."""
+        return _apply(_ops.Min(axis, keepdims), self)
+
+    # ---- shape -------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Value:
+        """The same elements in a new shape (`reshape(2, 3)` or `reshape((2, 3))`, -1 allowed)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _apply(_ops.Reshape(shape), self)
+
+    def transpose(self, *axes: Any) -> Value:
+        """Axes permuted (reversed when none are given), as numpy's transpose."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return _apply(_ops.Transpose(tuple(axes) if axes else None), self)
+
+    @property
+    def T(self) -> Value:
+        """All axes reversed (numpy's `.T`)."""
+        return _apply(_ops.Transpose(None), self)
+
+    @property
+    def mT(self) -> Value:
+        """The last two axes swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT needs at least 2 dimensions, got shape {self.shape}")
+        axes = tuple(range(self.ndim - 2)) + (self.ndim - 1, self.ndim - 2)
+        return _apply(_ops.Transpose(axes), self)
+
+
+def _raw(x: Any) -> Any:
+    return x._data if isinstance(x, Value) else x
+
+
+def _lift(x: Any) -> Value:
+    """An operand as a Value; numbers and arrays become constants (requires_grad=False)."""
+    if isinstance(x, Value):
+        return x
+    v = Value.__new__(Value)
+    if isinstance(x, (float, int)) and not isinstance(x, bool):
+        v._data = x  # a Python number stays weakly typed, so float32 stays float32
+    elif isinstance(x, np.ndarray) and x.dtype.kind in "fb":
+        v._data = x
+    else:
+        v._data = as_array(x)
+    v._grad, v.requires_grad, v.label, v._op, v.parents, v.scope = None, False, None, None, (), None
+    return v
+
+
+from . import engine as _engine  # noqa: E402  (engine and ops need Value defined first)
+from . import ops as _ops  # noqa: E402
+from .engine import apply as _apply  # noqa: E402
