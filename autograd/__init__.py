@@ -5,6 +5,7 @@ from .engine import no_grad, enable_grad, is_grad_enabled
 from .ops import concatenate, stack, where, maximum, minimum
 from .functional import grad, value_and_grad
 from .gradcheck import gradcheck, GradcheckError
+from .anomaly import detect_anomaly
 
 __all__ = [
     "Value",
@@ -20,5 +21,6 @@ __all__ = [
     "value_and_grad",
     "gradcheck",
     "GradcheckError",
+    "detect_anomaly",
 ]
 __version__ = "0.1.0"

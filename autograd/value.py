@@ -55,7 +55,8 @@ class Value:
     8.0
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "parents", "scope", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "parents", "scope", "_site", "__weakref__")
+    # _site (where the user created the node) is set only under detect_anomaly(); read it with getattr(v, "_site", None).
     # Make numpy hand `ndarray + Value` to Value.__radd__ instead of looping over an object array.
     __array_ufunc__ = None
 
