@@ -15,6 +15,7 @@ A rule never keeps a reference to a Value, so graphs hold no reference cycles.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -283,6 +284,33 @@ class Sigmoid(Op):
 
     def vjp0(self, g, out, x):
         return g * out * sigmoid(-x)
+
+
+class Softplus(Op):
+    """log(1 + e**x), computed as logaddexp(0, x) so it never overflows; d/dx = sigmoid(x)."""
+
+    name = "softplus"
+
+    def forward(self, x):
+        return np.logaddexp(0, x)
+
+    def vjp0(self, g, out, x):
+        return g * sigmoid(x)
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+class Erf(Op):
+    """The error function (math.erf elementwise); d/dx = 2/sqrt(pi) * exp(-x**2)."""
+
+    name = "erf"
+
+    def forward(self, x):
+        return _erf(x).astype(np.result_type(x, np.float32), copy=False)
+
+    def vjp0(self, g, out, x):
+        return g * exp(-(x * x)) * (2 / math.sqrt(math.pi))
 
 
 class Relu(Op):
@@ -732,6 +760,16 @@ def log(x: Any) -> Any:
     return _call(LOG, x)
 
 
+def softplus(x: Any) -> Any:
+    """log(1 + e**x) of an array or a Value, without overflow."""
+    return _call(SOFTPLUS, x)
+
+
+def erf(x: Any) -> Any:
+    """The error function of an array or a Value."""
+    return _call(ERF, x)
+
+
 def tanh(x: Any) -> Any:
     """tanh of an array or a Value."""
     return _call(TANH, x)
@@ -775,6 +813,7 @@ def minimum(a: Any, b: Any) -> Any:
 
 
 MAXIMUM, MINIMUM = Maximum(), Minimum()
+SOFTPLUS, ERF = Softplus(), Erf()
 
 
 def concatenate(values: Any, axis: int = 0) -> Any:
