@@ -1,0 +1,175 @@
+"""All test data: shapes, broadcast-compatible shapes, float64 arrays in each op's safe domain.
+
+Builds on the public strategies of `autograd.testing` (values on a 1/64 grid, kinks and ties
+avoided) and adds what only the tests need: axes, indices, matmul and concatenate shapes.
+Each strategy here draws `(arrays, params)`: the op's array inputs and its keyword parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograd.testing import GRID, arrays, broadcastable_shapes, distinct_arrays, shapes, tie_free_pair
+
+__all__ = [
+    "GRID", "arrays", "broadcastable_shapes", "distinct_arrays", "shapes", "tie_free_pair",
+    "unary", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "getitem_args",
+    "reshape_args", "transpose_args", "concat_args", "stack_args", "where_args", "clip_args",
+    "softmax_args", "leaky_relu_args", "tie_free_binary",
+]  # fmt: skip
+
+Drawn = tuple[tuple[np.ndarray, ...], dict[str, Any]]
+
+
+def unary(lo: float = -3.0, hi: float = 3.0, avoid: tuple[float, ...] = (), shape: Any = None) -> st.SearchStrategy[Drawn]:
+    """One array (0-d to 3-d unless `shape` is given) with values in [lo, hi] away from `avoid`."""
+    return arrays(shapes() if shape is None else shape, lo, hi, avoid).map(lambda a: ((a,), {}))
+
+
+@st.composite
+def binary(draw: Any, lo0: float = -3.0, hi0: float = 3.0, lo1: float = -3.0, hi1: float = 3.0, avoid1: tuple[float, ...] = ()) -> Drawn:
+    """Two arrays of mutually broadcastable shapes (0-d, missing and size-1 axes included)."""
+    s0, s1 = draw(broadcastable_shapes(2))
+    return (draw(arrays(s0, lo0, hi0)), draw(arrays(s1, lo1, hi1, avoid1))), {}
+
+
+@st.composite
+def tie_free_binary(draw: Any) -> Drawn:
+    """Two broadcastable arrays that never tie (for maximum/minimum)."""
+    return draw(tie_free_pair(draw(broadcastable_shapes(2)))), {}
+
+
+def axes(ndim: int) -> st.SearchStrategy[Any]:
+    """None, an int (negative too) or a tuple of distinct axes, valid for `ndim`."""
+    options: list[st.SearchStrategy[Any]] = [st.none(), hnp.valid_tuple_axes(ndim)]
+    if ndim:
+        options.append(st.integers(-ndim, ndim - 1))
+    return st.one_of(options)
+
+
+@st.composite
+def reduction(draw: Any, lo: float = -3.0, hi: float = 3.0) -> Drawn:
+    """An array with an `axis` and `keepdims` for sum/mean."""
+    a = draw(arrays(shapes(), lo, hi))
+    return (a,), {"axis": draw(axes(a.ndim)), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def distinct_reduction(draw: Any) -> Drawn:
+    """An array without ties (for max/min), with an `axis` and `keepdims`."""
+    a = draw(distinct_arrays(shapes()))
+    return (a,), {"axis": draw(axes(a.ndim)), "keepdims": draw(st.booleans())}
+
+
+_MATMUL_SIGNATURES = {
+    "1d@1d": "(n),(n)->()",
+    "2d@1d": "(m,n),(n)->(m)",
+    "1d@2d": "(n),(n,p)->(p)",
+    "2d@2d": "(m,n),(n,p)->(m,p)",
+}
+
+
+@st.composite
+def matmul_pair(draw: Any, kind: str) -> Drawn:
+    """Operands for `@`: one of the four 1-D/2-D cases, or 'batched' (N-D with broadcast batch dimensions, 1-D sides too)."""
+    if kind == "batched":
+        bs = draw(hnp.mutually_broadcastable_shapes(signature="(m?,n),(n,p?)->(m?,p?)", min_dims=1, max_dims=3, max_side=3))
+    else:
+        bs = draw(hnp.mutually_broadcastable_shapes(signature=_MATMUL_SIGNATURES[kind], max_dims=0, max_side=4))
+    s0, s1 = bs.input_shapes
+    return (draw(arrays(s0)), draw(arrays(s1))), {}
+
+
+@st.composite
+def getitem_args(draw: Any, kind: str) -> Drawn:
+    """An array and an index of `kind`: 'basic' (ints, slices, None, Ellipsis), 'int_array' (repeats likely), 'mask'."""
+    if kind == "basic":
+        a = draw(arrays(shapes(max_dims=3)))
+        index = draw(hnp.basic_indices(a.shape, allow_newaxis=True, allow_ellipsis=True))
+    elif kind == "int_array":
+        a = draw(arrays(shapes(min_dims=1, max_dims=3)))
+        index = draw(hnp.integer_array_indices(a.shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)))
+        if draw(st.booleans()):
+            index = index[0]  # one index array (no tuple): picks along axis 0, negatives included
+    else:  # a boolean mask over the leading axes
+        a = draw(arrays(shapes(min_dims=1, max_dims=3)))
+        k = draw(st.integers(1, a.ndim))
+        index = draw(hnp.arrays(np.bool_, a.shape[:k]))
+    return (a,), {"index": index}
+
+
+@st.composite
+def reshape_args(draw: Any) -> Drawn:
+    """An array and a new shape with the same size (-1 sometimes)."""
+    a = draw(arrays(shapes()))
+    n = a.size
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    d = draw(st.sampled_from(divisors))
+    options = [(n,), (-1,), (d, n // d), (n // d, -1), (1, n, 1), (), (d, 1, n // d)]
+    options = [s for s in options if s != () or n == 1]
+    return (a,), {"shape": draw(st.sampled_from(options))}
+
+
+@st.composite
+def transpose_args(draw: Any) -> Drawn:
+    """An array and a permutation of its axes (or None: all reversed)."""
+    a = draw(arrays(shapes()))
+    perm = draw(st.none() | st.permutations(range(a.ndim)).map(tuple))
+    return (a,), {"axes": perm}
+
+
+@st.composite
+def concat_args(draw: Any) -> Drawn:
+    """1 to 3 arrays that agree except along `axis`."""
+    base = list(draw(shapes(min_dims=1)))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    n = draw(st.integers(1, 3))
+    xs = []
+    for _ in range(n):
+        s = list(base)
+        s[axis] = draw(st.integers(1, 3))
+        xs.append(draw(arrays(tuple(s))))
+    return tuple(xs), {"axis": axis}
+
+
+@st.composite
+def stack_args(draw: Any) -> Drawn:
+    """1 to 3 arrays of one shape (0-d too) and a new axis position."""
+    shape = draw(shapes(max_dims=2))
+    n = draw(st.integers(1, 3))
+    axis = draw(st.integers(-(len(shape) + 1), len(shape)))
+    return tuple(draw(arrays(shape)) for _ in range(n)), {"axis": axis}
+
+
+@st.composite
+def where_args(draw: Any) -> Drawn:
+    """Two arrays and a boolean condition, all three mutually broadcastable."""
+    sc, s0, s1 = draw(broadcastable_shapes(3))
+    return (draw(arrays(s0)), draw(arrays(s1))), {"cond": draw(hnp.arrays(np.bool_, sc))}
+
+
+@st.composite
+def clip_args(draw: Any) -> Drawn:
+    """An array with values away from the bounds lo and hi (either may be None)."""
+    lo, hi = sorted(draw(st.lists(st.integers(-8, 8).map(lambda k: k / 4), min_size=2, max_size=2, unique=True)))
+    lo, hi = draw(st.sampled_from([(lo, hi), (lo, None), (None, hi)]))
+    a = draw(arrays(shapes(), avoid=tuple(b for b in (lo, hi) if b is not None)))
+    return (a,), {"lo": lo, "hi": hi}
+
+
+@st.composite
+def softmax_args(draw: Any) -> Drawn:
+    """An array of at least one dimension and an axis for softmax/log_softmax."""
+    a = draw(arrays(shapes(min_dims=1), -5.0, 5.0))
+    return (a,), {"axis": draw(st.integers(-a.ndim, a.ndim - 1))}
+
+
+@st.composite
+def leaky_relu_args(draw: Any) -> Drawn:
+    """An array away from 0 and a negative slope."""
+    a = draw(arrays(shapes(), avoid=(0.0,)))
+    return (a,), {"negative_slope": draw(st.sampled_from([0.01, 0.2, 0.5]))}
