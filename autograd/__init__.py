@@ -3,8 +3,8 @@
 from .value import Value
 from .engine import no_grad, enable_grad, is_grad_enabled
 from .ops import concatenate, stack, where, maximum, minimum
-from .functional import grad, value_and_grad
-from .gradcheck import gradcheck, GradcheckError
+from .functional import grad, value_and_grad, jacobian, hessian, hvp, vjp, jvp
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .anomaly import detect_anomaly
 
 __all__ = [
@@ -19,7 +19,13 @@ __all__ = [
     "minimum",
     "grad",
     "value_and_grad",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "vjp",
+    "jvp",
     "gradcheck",
+    "gradgradcheck",
     "GradcheckError",
     "detect_anomaly",
 ]

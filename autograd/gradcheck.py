@@ -120,3 +120,93 @@ def _kink_hint(root: Value, eps: float) -> str:
     if not notes:
         return ""
     return "; ".join(dict.fromkeys(notes)) + ": finite differences are not meaningful there; move the point away from it."
+
+
+# ---- second derivatives ------------------------------------------------------------
+
+
+def _first_report(fname: str, k: int, a: np.ndarray, ga: np.ndarray, num: np.ndarray, atol: float, rtol: float, what: str) -> str:
+    """'' when ga matches num elementwise (|ga - num| <= atol + rtol |num|), else a message naming the worst element."""
+    err = np.abs(ga - num)
+    bad = ~(err <= atol + rtol * np.abs(num))  # also catches nan
+    if not bad.any():
+        return ""
+    score = np.where(np.isnan(err), np.inf, err)
+    worst = np.unravel_index(int(np.argmax(np.where(bad, score, -1))), a.shape) if a.ndim else ()
+    an, nu, e = ga[worst], num[worst], err[worst]
+    rel = e / max(abs(nu), 1e-300)
+    where_ = f"element {tuple(int(i) for i in worst)}" if a.ndim else "the scalar"
+    return (
+        f"{what} failed for {fname}, input {k} (shape {a.shape}): {int(bad.sum())} of {a.size} elements differ.\n"
+        f"  worst at {where_}: analytic {an:.10g}, numeric {nu:.10g}, abs error {e:.3g}, rel error {rel:.3g} "
+        f"(allowed: atol {atol:g} + rtol {rtol:g} * |numeric|)"
+    )
+
+
+def gradgradcheck(
+    f: Callable[..., Any],
+    *inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """True if f's second derivatives match finite differences of its first, else raise GradcheckError.
+
+    The analytic side differentiates the gradient graph that `gradients(..., create_graph=True)`
+    records; the numeric side is central differences of the plain (numpy) first derivatives. As in
+    gradcheck, a non-scalar f is reduced to sum(f(x) * r), and the gradients g_k are reduced to
+    s = sum_k sum(g_k * u_k), with r, u_k ~ N(0, 1) drawn from `seed`; d s / d x_j is row j of the
+    Hessian times u, so a wrong second derivative shows up with probability 1. Also checks that
+    the first derivatives computed on Values equal those computed on arrays. The error message has
+    gradcheck's form (input, worst element, analytic and numeric value, errors, kink hint).
+    """
+    fname = getattr(f, "__name__", "f")
+    arrays = [_as_f64(x) for x in inputs]
+    if not arrays:
+        raise ValueError("gradgradcheck needs at least one input")
+    rng = np.random.default_rng(seed)
+    xs = [Value(a.copy()) for a in arrays]
+    out = f(*xs)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradgradcheck: {fname} must return a Value, it returned {type(out).__name__}")
+    proj = None if out.size == 1 else rng.standard_normal(out.shape)
+    us = [rng.standard_normal(a.shape) for a in arrays]
+    loss = _scalarize(out, fname, proj)
+    hint = _kink_hint(loss, eps)
+    notes = f"\n  (checked d/dx of sum_k sum(grad_k * u_k) with a random u drawn from seed {seed}"
+    notes += f"; {fname} returns shape {out.shape}, reduced through a random projection)" if proj is not None else ")"
+    if hint:
+        notes += "\n  hint: " + hint
+
+    first = gradients(loss, xs, create_graph=True)
+    plain = gradients(loss, xs)
+    for k, (a, gv, gp) in enumerate(zip(arrays, first, plain)):
+        gv = np.asarray(gv.data if isinstance(gv, Value) else gv, dtype=np.float64)
+        msg = _first_report(fname, k, a, gv, np.asarray(gp, dtype=np.float64), atol, rtol, "gradgradcheck (first derivatives on Values vs on arrays)")
+        if msg:
+            raise GradcheckError(msg + notes)
+    s = sum(((g * u).sum() for g, u in zip(first, us)), Value(0.0, requires_grad=False))
+    analytic = gradients(s, xs)
+
+    def directional(args: list[np.ndarray]) -> float:
+        vs = [Value(a) for a in args]
+        gs = gradients(_scalarize(f(*vs), fname, proj), vs)
+        return float(sum(np.sum(np.asarray(g) * u) for g, u in zip(gs, us)))
+
+    for k, (a, ga) in enumerate(zip(arrays, analytic)):
+        ga = np.asarray(ga, dtype=np.float64)
+        num = np.zeros_like(a)
+        flat = a.reshape(-1)
+        for j in range(flat.size):
+            old = flat[j]
+            flat[j] = old + eps
+            plus = directional(arrays)
+            flat[j] = old - eps
+            minus = directional(arrays)
+            flat[j] = old
+            num.reshape(-1)[j] = (plus - minus) / (2 * eps)
+        msg = _first_report(fname, k, a, ga, num, atol, rtol, "gradgradcheck")
+        if msg:
+            raise GradcheckError(msg + notes)
+    return True
