@@ -1,0 +1,258 @@
+"""Run the benchmark suite: `python -m benchmarks [--quick] [--only W2,W4] [--out out/bench]`.
+
+Each workload runs for this engine and for hand-written numpy in this process, interleaved,
+warm-up first, then several repetitions; the peers (micrograd, PyTorch) run in their own
+processes when installed. Writes `results.md` (the table), `ratios.png` (a bar chart of the
+ratios to numpy) and `results.json` into the output folder, and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import timing
+from .peers import available
+from .workloads import WORKLOADS, Workload
+
+ROOT = Path(__file__).resolve().parent.parent
+TOL = 1e-12  # losses must match the numpy baseline to this, relative, in float64
+
+
+def machine() -> str:
+    """One line naming the machine and the versions that matter."""
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = ""
+    try:
+        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f", BLAS {cfg.get('name', '?')} {cfg.get('version', '')}".rstrip()
+    except Exception:
+        pass
+    parts = [f"{cpu}, {os.cpu_count()} cores", f"{platform.system()} {platform.release()}", f"Python {platform.python_version()}", f"numpy {np.__version__}{blas}"]
+    for mod in ("torch", "micrograd"):
+        try:
+            from importlib.metadata import version
+
+            parts.append(f"{mod} {version(mod)}")
+        except Exception:
+            pass
+    return "; ".join(parts)
+
+
+def fmt_time(s: float) -> str:
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} µs"
+
+
+def loss_diff(ours: list[float], ref: list[float]) -> float:
+    """Largest relative difference |a - b| / |b| between two loss sequences over the steps both ran."""
+    n = min(len(ours), len(ref))
+    return max((abs(a - b) / abs(b) if b else abs(a) for a, b in zip(ours[:n], ref[:n])), default=float("nan"))
+
+
+def run_peer(peer: str, w: Workload, quick: bool, reps: int) -> dict[str, Any]:
+    """Run one peer on one workload in a fresh process; {'skipped': why} when it cannot run."""
+    if not available(peer):
+        return {"skipped": f"{peer.split('-')[0]} is not installed (pip install -e '.[bench]')"}
+    cmd = [sys.executable, "-m", "benchmarks.peers", peer, w.key, "--reps", str(reps)] + (["--quick"] if quick else [])
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    except subprocess.TimeoutExpired:
+        return {"skipped": "took more than 30 minutes"}
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["exit code %d" % p.returncode])[-1]
+        return {"skipped": f"failed: {last[:120]}"}
+    return json.loads(p.stdout)
+
+
+def run_workload(w: Workload, quick: bool, reps: int, peers: bool) -> dict[str, Any]:
+    size = w.sized(quick)
+    d = w.data(size)
+    runners = {name: make(d) for name, make in w.impls.items()}
+    res = timing.measure(runners, w.calls(size), w.units(size), reps)
+    row: dict[str, Any] = {"key": w.key, "title": w.title, "unit": w.unit, "impls": {}}
+    ref = res["numpy"]["losses"]
+    for name, r in res.items():
+        row["impls"][name] = {**timing.stats(r["times"]), "loss_diff": loss_diff(r["losses"], ref), "steps": len(r["losses"])}
+    if w.memory:
+        for name, make in w.impls.items():
+            row["impls"][name]["peak_bytes"] = timing.peak_memory(lambda make=make: make(w.data(size)), 2)
+    for peer in w.peers if peers else ():
+        r = run_peer(peer, w, quick, reps)
+        if "skipped" in r:
+            row["impls"][peer] = {"skipped": r["skipped"]}
+        else:
+            row["impls"][peer] = {**timing.stats(r["times"]), "loss_diff": loss_diff(r["losses"], ref), "steps": len(r["losses"])}
+            if "peak_rss_added" in r:
+                row["impls"][peer]["peak_rss_added"] = r["peak_rss_added"]
+    base = row["impls"]["numpy"]["median"]
+    for v in row["impls"].values():
+        if "median" in v:
+            v["ratio"] = v["median"] / base
+    row["target"], row["met"] = judge(row)
+    return row
+
+
+def judge(row: dict[str, Any]) -> tuple[str, bool | None]:
+    """The issue's target for this row, and whether this run meets it (None: its peer was skipped)."""
+    im, key = row["impls"], row["key"]
+    eng = im["engine"]
+    losses_ok = eng["loss_diff"] <= (TOL if key != "W3" else 1e-5)
+    if key == "W1":
+        mg, off = im.get("micrograd", {}), im.get("micrograd-gc-off", {})
+        if "median" not in mg or "median" not in off:
+            return "≤ 0.1× micrograd (default gc) and ≤ 1× micrograd (gc off)", None
+        return "≤ 0.1× micrograd (default gc) and ≤ 1× micrograd (gc off)", losses_ok and eng["median"] <= 0.1 * mg["median"] and eng["median"] <= off["median"]
+    if key == "W2":
+        return "≤ 1.25× numpy", losses_ok and eng["ratio"] <= 1.25
+    if key == "W3":
+        mem = eng["peak_bytes"] / im["numpy"]["peak_bytes"]
+        return "≤ 1.05× numpy, peak memory ≤ 1.15×", losses_ok and eng["ratio"] <= 1.05 and mem <= 1.15
+    if key.startswith("W4"):
+        return "≤ 6 µs per chain step", losses_ok and eng["median"] <= 6e-6
+    if key == "W5":
+        return "≤ 3× numpy", losses_ok and eng["ratio"] <= 3
+    return "", None
+
+
+def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
+    lines = [
+        f"Machine: {mach}" + (" (quick sizes: not the real benchmark)" if quick else ""),
+        "",
+        "Times are per unit (median [min–max] over the repetitions); ratios are to hand-written numpy in the same run. "
+        "micrograd and PyTorch ran in their own processes.",
+        "",
+        "| workload | unit | numpy | engine | engine / numpy | PyTorch / numpy | micrograd / numpy | losses vs numpy | target | met |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        im = r["impls"]
+
+        def cell(name: str) -> str:
+            v = im.get(name)
+            if v is None:
+                return "–"
+            if "skipped" in v:
+                return "skipped"
+            return f"{fmt_time(v['median'])} [{fmt_time(v['min'])}–{fmt_time(v['max'])}]"
+
+        def ratio(name: str) -> str:
+            v = im.get(name)
+            if v is None:
+                return "–"
+            if "skipped" in v:
+                return "skipped"
+            return f"{v['ratio']:.2f}×"
+
+        mg = ratio("micrograd")
+        if "micrograd-gc-off" in im:
+            mg += f" ({ratio('micrograd-gc-off')} gc off)"
+        eng = f"**{ratio('engine')}**"
+        if "peak_bytes" in im["engine"]:
+            eng += f"; memory {im['engine']['peak_bytes'] / im['numpy']['peak_bytes']:.2f}×"
+        met = {True: "yes", False: "**no**", None: "peer skipped"}[r["met"]]
+        diffs = ", ".join(f"{n} {v['loss_diff']:.1e}" for n, v in im.items() if n != "numpy" and "loss_diff" in v)
+        lines.append(f"| {r['key']} | {r['unit']} | {cell('numpy')} | {cell('engine')} | {eng} | {ratio('torch')} | {mg} | {diffs} | {r['target']} | {met} |")
+    skipped = sorted({f"{n}: {v['skipped']}" for r in rows for n, v in r["impls"].items() if "skipped" in v})
+    if skipped:
+        lines += ["", "Skipped: " + "; ".join(skipped) + "."]
+    mems = [r for r in rows if "peak_bytes" in r["impls"]["engine"]]
+    for r in mems:
+        im = r["impls"]
+        extra = ""
+        if "peak_rss_added" in im.get("torch", {}):
+            extra = f", PyTorch {im['torch']['peak_rss_added'] / 2**20:.0f} MiB (resident memory added, its own process)"
+        lines.append("")
+        lines.append(
+            f"Peak memory of {r['key']} (tracemalloc: weights, data and every array of two steps): numpy "
+            f"{im['numpy']['peak_bytes'] / 2**20:.0f} MiB, engine {im['engine']['peak_bytes'] / 2**20:.0f} MiB{extra}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def chart(rows: list[dict[str, Any]], path: Path) -> None:
+    """A bar chart of every implementation's time as a ratio to numpy (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["engine", "torch", "micrograd", "micrograd-gc-off"]
+    colors = {"engine": "#2a7ab0", "torch": "#e07b39", "micrograd": "#6aa84f", "micrograd-gc-off": "#b6d7a8"}
+    labels = {"engine": "this engine", "torch": "PyTorch", "micrograd": "micrograd", "micrograd-gc-off": "micrograd, gc off"}
+    fig, ax = plt.subplots(figsize=(max(7, 1.5 * len(rows)), 4.5))
+    width = 0.2
+    for j, name in enumerate(names):
+        xs, ys = [], []
+        for i, r in enumerate(rows):
+            v = r["impls"].get(name, {})
+            if "ratio" in v:
+                xs.append(i + (j - 1.5) * width)
+                ys.append(v["ratio"])
+        if xs:
+            bars = ax.bar(xs, ys, width, label=labels[name], color=colors[name])
+            ax.bar_label(bars, [f"{y:.2g}" for y in ys], fontsize=7)
+    ax.axhline(1, color="black", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(rows)), [r["key"] for r in rows])
+    ax.set_ylabel("time / hand-written numpy (log)")
+    ax.set_title("Time relative to hand-written numpy (lower is better)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds in all (checks the suite runs)")
+    ap.add_argument("--reps", type=int, default=5, help="timed repetitions after the warm-up (default 5)")
+    ap.add_argument("--only", default="", help="comma-separated workload prefixes, e.g. W2,W4")
+    ap.add_argument("--no-peers", action="store_true", help="skip micrograd and PyTorch")
+    ap.add_argument("--out", default="out/bench", help="folder for results.md, ratios.png, results.json")
+    a = ap.parse_args(argv)
+    only = [s.strip() for s in a.only.split(",") if s.strip()]
+    chosen = [w for w in WORKLOADS if not only or any(w.key.startswith(o) for o in only)]
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    mach = machine()
+    print(f"Machine: {mach}", flush=True)
+    rows = []
+    t0 = time.time()
+    for w in chosen:
+        print(f"{w.key}: {w.title} ...", end=" ", flush=True)
+        row = run_workload(w, a.quick, a.reps, not a.no_peers)
+        rows.append(row)
+        e = row["impls"]["engine"]
+        print(f"engine {fmt_time(e['median'])}/{w.unit}, {e['ratio']:.2f}× numpy", flush=True)
+    md = table(rows, mach, a.quick)
+    (out / "results.md").write_text(md)
+    (out / "results.json").write_text(json.dumps({"machine": mach, "quick": a.quick, "rows": rows}, indent=1))
+    chart(rows, out / "ratios.png")
+    print()
+    print(md)
+    print(f"Wrote {out / 'results.md'}, {out / 'ratios.png'} and results.json in {time.time() - t0:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Interleaved timing: warm-up, then repetitions that alternate which implementation goes first."""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from typing import Any, Callable
+
+
+def measure(runners: dict[str, Callable[[], float]], calls: int, units: int, reps: int, warmup: int = 1) -> dict[str, Any]:
+    """Time each runner `reps` times (`calls` calls a repetition) after `warmup` calls, interleaved.
+
+    Returns, per name, the seconds per unit of every repetition and the loss of every call,
+    warm-up included (so the losses of two implementations line up step for step).
+    """
+    names = list(runners)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    losses: dict[str, list[float]] = {n: [] for n in names}
+    for n in names:
+        for _ in range(warmup):
+            losses[n].append(runners[n]())
+    for r in range(reps):
+        for n in names if r % 2 == 0 else names[::-1]:
+            run, out = runners[n], losses[n]
+            gc.collect()  # start every repetition from the same collector state
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                out.append(run())
+            times[n].append((time.perf_counter() - t0) / (calls * units))
+    return {n: {"times": times[n], "losses": losses[n]} for n in names}
+
+
+def peak_memory(make: Callable[[], Callable[[], float]], calls: int) -> int:
+    """Peak bytes that numpy and Python allocated while building a runner and making `calls` calls (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        run = make()
+        for _ in range(calls):
+            run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def stats(times: list[float]) -> dict[str, float]:
+    """Median, min and max."""
+    s = sorted(times)
+    n = len(s)
+    med = s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+    return {"median": med, "min": s[0], "max": s[-1]}
