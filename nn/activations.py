@@ -1,0 +1,189 @@
+"""Activation functions as modules (PyTorch's names), and lookup by the course's names ("sigmoid", "linear", ...)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from autograd import Value
+from autograd import ops as _ops
+from autograd.ops import where
+
+from .module import Module
+
+__all__ = [
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "BinaryStep", "Identity",
+    "GELU", "ELU", "Softplus", "get_activation", "ACTIVATIONS",
+]  # fmt: skip
+
+
+def _value(x: Any) -> Value:
+    """x as a Value (arrays and lists become constants)."""
+    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+
+
+class Sigmoid(Module):
+    """1 / (1 + e**-x), range (0, 1), stable for any x; the course's classic neuron (its slope is at most 0.25)."""
+
+    def forward(self, x: Any) -> Value:
+        return _value(x).sigmoid()
+
+
+class Tanh(Module):
+    """tanh(x), range (-1, 1), zero-centred; saturates like the sigmoid."""
+
+    def forward(self, x: Any) -> Value:
+        return _value(x).tanh()
+
+
+class ReLU(Module):
+    """max(0, x); gradient 0 at x == 0. The default for hidden layers."""
+
+    def forward(self, x: Any) -> Value:
+        return _value(x).relu()
+
+
+class LeakyReLU(Module):
+    """x for x > 0 else negative_slope * x, so negative inputs still pass a little gradient."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Any) -> Value:
+        return _value(x).leaky_relu(self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along `axis` (max subtracted first, so no overflow); outputs sum to 1."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, x: Any) -> Value:
+        return _value(x).softmax(self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along `axis`, computed as x - logsumexp(x)."""
+
+    def forward(self, x: Any) -> Value:
+        return _value(x).log_softmax(self.axis)
+
+
+class BinaryStep(Module):
+    """1 where x >= 0 else 0. Its gradient is 0 everywhere, so layers below it cannot learn by gradient descent."""
+
+    def forward(self, x: Any) -> Value:
+        return _value(x).binary_step()
+
+
+class Identity(Module):
+    """x unchanged: the course's "linear" activation (regression outputs)."""
+
+    def forward(self, x: Any) -> Value:
+        return _value(x)
+
+
+class GELU(Module):
+    """x * Phi(x) with Phi the normal CDF (exact, via erf); approximate="tanh" uses PyTorch's tanh formula."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Value:
+        x = _value(x)
+        if self.approximate == "tanh":
+            return 0.5 * x * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)).tanh())
+        return 0.5 * x * (1 + _ops.erf(x * (1 / math.sqrt(2))))
+
+    def extra_repr(self) -> str:
+        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
+
+
+class ELU(Module):
+    """x for x > 0 else alpha * (e**x - 1); smooth below 0 and never overflows (gradient alpha at x == 0)."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Any) -> Value:
+        x = _value(x)
+        pos = x.data > 0
+        neg = where(pos, 0.0, x)  # e**x only where x <= 0, so large x cannot overflow
+        return where(pos, x, (neg.exp() - 1) * self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(Module):
+    """log(1 + e**(beta x)) / beta, a smooth ReLU; linear where beta * x > threshold (as PyTorch)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        if beta <= 0:
+            raise ValueError(f"Softplus: beta must be positive, got {beta}")
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def forward(self, x: Any) -> Value:
+        x = _value(x)
+        soft = _ops.softplus(x * self.beta) if self.beta == 1.0 else _ops.softplus(x * self.beta) * (1 / self.beta)
+        big = x.data * self.beta > self.threshold
+        return where(big, x, soft) if big.any() else soft
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+    "binary_step": BinaryStep,
+    "linear": Identity,
+    "identity": Identity,
+    "gelu": GELU,
+    "elu": ELU,
+    "softplus": Softplus,
+}
+"""Activation names accepted by `activation=` (the course's names; "linear" is Identity)."""
+
+
+def get_activation(activation: str | Module | None) -> Module:
+    """An activation module from a name ("relu", "linear", ...), a module (returned as is) or None (Identity)."""
+    if activation is None:
+        return Identity()
+    if isinstance(activation, Module):
+        return activation
+    if isinstance(activation, type) and issubclass(activation, Module):
+        return activation()
+    if isinstance(activation, str):
+        key = activation.lower().replace("-", "_")
+        if key in ACTIVATIONS:
+            return ACTIVATIONS[key]()
+        raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}")
+    raise TypeError(f"activation must be a name, a Module or None, got {type(activation).__name__}: {activation!r}")
+
+
+def _name(act: Module) -> str:
+    """The course's name of an activation module (for reprs and default initialisation)."""
+    for k, cls in ACTIVATIONS.items():
+        if type(act) is cls:
+            return k
+    return type(act).__name__
+

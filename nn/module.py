@@ -1,0 +1,213 @@
+"""Module: parameters found by walking attributes; call = forward inside the module's scope; state dicts."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, NamedTuple
+
+import numpy as np
+
+from autograd import Value
+from autograd import engine as _engine
+
+__all__ = ["Module", "Parameter"]
+
+
+def Parameter(data: Any, label: str | None = None) -> Value:
+    """A trainable leaf: a Value with requires_grad=True (float data kept, ints made float64)."""
+    v = Value(data, requires_grad=True, label=label)
+    return v
+
+
+def _is_param(x: Any) -> bool:
+    """A parameter is a leaf Value that requires grad (a Value made by an op is a cached result, not a weight)."""
+    return isinstance(x, Value) and x.requires_grad and x._op is None
+
+
+class _LoadResult(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of every layer and model, as in PyTorch.
+
+    Subclasses set parameters (`Parameter(...)`, i.e. Values with requires_grad=True) and
+    sub-modules as attributes, directly or in lists, tuples and dicts, and define `forward`.
+    Attributes whose names start with "_" are private and not searched.
+    """
+
+    training: bool = True
+    _show_children = True  # repr lists the sub-modules (Layer and Neuron show their activation inline)
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+
+    # ---- attributes ----------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            if _is_param(value) and value.label is None:
+                value.label = name
+            elif isinstance(value, (list, tuple)):
+                for i, v in enumerate(value):
+                    if _is_param(v) and v.label is None:
+                        v.label = f"{name}.{i}"
+        object.__setattr__(self, name, value)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, sub-module) for the direct sub-modules, in attribute order (list items as `name.i`)."""
+        for name, obj in self._named_members():
+            if isinstance(obj, Module):
+                yield name, obj
+
+    def _named_members(self) -> Iterator[tuple[str, Any]]:
+        """(name, obj) for the direct parameters and sub-modules, containers flattened (`layers.0`, `d.key`)."""
+        stack: list[tuple[str, Any]] = [(k, v) for k, v in vars(self).items() if not k.startswith("_")][::-1]
+        while stack:
+            name, obj = stack.pop()
+            if isinstance(obj, Module) or _is_param(obj):
+                yield name, obj
+            elif isinstance(obj, (list, tuple)):
+                stack.extend((f"{name}.{i}", v) for i, v in reversed(list(enumerate(obj))))
+            elif isinstance(obj, dict):
+                stack.extend((f"{name}.{k}", v) for k, v in reversed(list(obj.items())))
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module ('') and every sub-module, depth first, each once."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every sub-module."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        """(dotted name, parameter) for every parameter, e.g. ('layers.0.weight', Value); shared ones once."""
+        seen: set[int] = set()
+        for mname, m in self.named_modules():
+            for name, obj in m._named_members():
+                if _is_param(obj) and id(obj) not in seen:
+                    seen.add(id(obj))
+                    yield (f"{mname}.{name}" if mname else name), obj
+
+    def parameters(self) -> list[Value]:
+        """Every parameter (a list, so it can be passed to an optimizer and iterated again)."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """The number of trainable numbers in the model."""
+        return sum(p.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Forget the gradient of every parameter (sets `.grad` to None)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active) for this module and all sub-modules; returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (dropout off); same as train(False)."""
+        return self.train(False)
+
+    # ---- calling -------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """forward(...), with this module appended to the scope that graph pictures group nodes by."""
+        mode = _engine.mode
+        prev = mode.scope
+        mode.scope = (prev or ()) + (self,)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            mode.scope = prev
+
+    # ---- state ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """{dotted name: copy of the parameter's array}, in `named_parameters()` order."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> _LoadResult:
+        """Copy arrays into the parameters of the same names; all or nothing.
+
+        Every entry is checked first (names, shapes, numeric dtype); on any problem a ValueError
+        lists all of them and no parameter changes. With strict=False, missing and unexpected
+        names are allowed (and returned), but shapes must still match.
+        """
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict needs a mapping of name -> array, got {type(state_dict).__name__}")
+        params = dict(self.named_parameters())
+        given = dict(state_dict.items())
+        missing = [k for k in params if k not in given]
+        unexpected = [k for k in given if k not in params]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {unexpected}")
+        new: dict[str, np.ndarray] = {}
+        for name, p in params.items():
+            if name not in given:
+                continue
+            v = given[name]
+            try:
+                arr = np.asarray(v.data if isinstance(v, Value) else v)
+            except Exception as e:  # noqa: BLE001 - anything unreadable is one more problem to list
+                problems.append(f"{name}: cannot be read as an array ({type(e).__name__}: {e})")
+                continue
+            if arr.dtype.kind not in "biuf":
+                problems.append(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
+            elif arr.shape != p.shape:
+                problems.append(f"{name}: shape {arr.shape} in the state dict, but the parameter has shape {p.shape}")
+            else:
+                new[name] = np.array(arr, dtype=p.dtype)
+        if problems:
+            raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed): " + "; ".join(problems))
+        for name, arr in new.items():
+            params[name].data = arr
+        return _LoadResult(missing, unexpected)
+
+    # ---- printing -------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The constructor arguments shown in repr (override in subclasses)."""
+        return ""
+
+    def __repr__(self) -> str:
+        stack: list[tuple[int, str, Module, bool]] = [(0, "", self, True)]
+        # Iterative pre-order walk; a closing ")" is pushed as a marker after a module's children.
+        out: list[str] = []
+        while stack:
+            depth, name, m, opening = stack.pop()
+            pad = "  " * depth
+            head = f"{pad}({name}): " if name else pad
+            if not opening:
+                out.append(f"{pad})")
+                continue
+            kids = list(m.named_children()) if m._show_children else []
+            if not kids:
+                out.append(f"{head}{type(m).__name__}({m.extra_repr()})")
+                continue
+            out.append(f"{head}{type(m).__name__}(")
+            if m.extra_repr():
+                out.append(f"{pad}  {m.extra_repr()}")
+            stack.append((depth, name, m, False))
+            stack.extend((depth + 1, k, c, True) for k, c in reversed(kids))
+        return "\n".join(out)
