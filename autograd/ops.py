@@ -185,6 +185,13 @@ class MatMul(Op):
                 f"shapes {np.shape(x)} and {np.shape(y)} do not align: x's last dimension ({np.shape(x)[-1]}) "
                 f"must equal y's {'second-to-last' if np.ndim(y) > 1 else 'only'} dimension ({np.shape(y)[-2 if np.ndim(y) > 1 else 0]})"
             )
+        if np.ndim(x) > 2 and np.ndim(y) > 2:
+            try:
+                np.broadcast_shapes(np.shape(x)[:-2], np.shape(y)[:-2])
+            except ValueError:
+                raise ValueError(
+                    f"shapes {np.shape(x)} and {np.shape(y)}: the batch dimensions {np.shape(x)[:-2]} and {np.shape(y)[:-2]} do not broadcast"
+                ) from None
         return x @ y
 
     def vjp0(self, g, out, x, y):
