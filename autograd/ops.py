@@ -321,7 +321,7 @@ class Erf(Op):
 
 
 class Relu(Op):
-    """max(x, 0); gradient 0 at x == 0 (and second derivative 0)."""
+    """max(x, 0); gradient 0 at x == 0; second derivative 0 everywhere (also at the kink, where it is undefined)."""
 
     name = "relu"
 
@@ -333,7 +333,7 @@ class Relu(Op):
 
 
 class LeakyRelu(Op):
-    """x for x > 0 else negative_slope * x; gradient negative_slope at x == 0."""
+    """x for x > 0 else negative_slope * x; gradient negative_slope at x == 0; second derivative 0 everywhere."""
 
     __slots__ = ("negative_slope",)
     name = "leaky_relu"
@@ -350,7 +350,7 @@ class LeakyRelu(Op):
 
 
 class BinaryStep(Op):
-    """1 where x >= 0 else 0. The gradient is 0 everywhere: no signal passes back through it."""
+    """1 where x >= 0 else 0. The gradient (and every higher derivative) is 0 everywhere, also at 0 where it is undefined."""
 
     name = "binary_step"
 
@@ -362,7 +362,7 @@ class BinaryStep(Op):
 
 
 class Abs(Op):
-    """|x|; gradient sign(x), so 0 at x == 0."""
+    """|x|; gradient sign(x), so 0 at x == 0; second derivative 0 everywhere (at 0 it is undefined)."""
 
     name = "abs"
 
@@ -374,7 +374,7 @@ class Abs(Op):
 
 
 class Clip(Op):
-    """x limited to [lo, hi]; gradient 1 inside and on the bounds, 0 outside."""
+    """x limited to [lo, hi]; gradient 1 inside and on the bounds, 0 outside; second derivative 0 everywhere."""
 
     __slots__ = ("lo", "hi")
     name = "clip"
@@ -400,7 +400,7 @@ class Clip(Op):
 
 
 class Maximum(Op):
-    """Elementwise max(x, y); at a tie each side gets half of the gradient."""
+    """Elementwise max(x, y); at a tie each side gets half of the gradient; second derivative 0 (ties included)."""
 
     name = "maximum"
 
@@ -417,7 +417,7 @@ class Maximum(Op):
 
 
 class Minimum(Op):
-    """Elementwise min(x, y); at a tie each side gets half of the gradient."""
+    """Elementwise min(x, y); at a tie each side gets half of the gradient; second derivative 0 (ties included)."""
 
     name = "minimum"
 
@@ -530,7 +530,7 @@ class Mean(Sum):
 
 
 class Max(Sum):
-    """Max over axis; tied maxima share the gradient evenly."""
+    """Max over axis; tied maxima share the gradient evenly; second derivative 0 (ties included)."""
 
     __slots__ = ()
     name = "max"
@@ -550,7 +550,7 @@ class Max(Sum):
 
 
 class Min(Max):
-    """Min over axis; tied minima share the gradient evenly."""
+    """Min over axis; tied minima share the gradient evenly; second derivative 0 (ties included)."""
 
     __slots__ = ()
     name = "min"
