@@ -95,13 +95,24 @@ class Module:
             yield m
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
-        """(dotted name, parameter) for every parameter, e.g. ('layers.0.weight', Value); shared ones once."""
-        seen: set[int] = set()
-        for mname, m in self.named_modules():
-            for name, obj in m._named_members():
-                if _is_param(obj) and id(obj) not in seen:
-                    seen.add(id(obj))
-                    yield (f"{mname}.{name}" if mname else name), obj
+        """(dotted name, parameter) for every parameter in attribute order, depth first, e.g.
+        ('layers.0.weight', Value); a parameter or module reached twice is listed once."""
+        seen: set[int] = {id(self)}
+        stack: list[tuple[str, Iterator[tuple[str, Any]]]] = [("", self._named_members())]
+        while stack:
+            prefix, members = stack[-1]
+            nxt = next(members, None)
+            if nxt is None:
+                stack.pop()
+                continue
+            name, obj = nxt
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, Module):
+                stack.append((f"{prefix}{name}.", obj._named_members()))
+            else:
+                yield prefix + name, obj
 
     def parameters(self) -> list[Value]:
         """Every parameter (a list, so it can be passed to an optimizer and iterated again)."""

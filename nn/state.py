@@ -68,6 +68,10 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError(f"load: no file at {str(path)!r}")
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if head == b"PK\x03\x04":
+            raise ValueError(f"load: {str(path)!r} is a truncated or corrupt .npz archive (its zip directory is missing)")
         raise ValueError(f"load: {str(path)!r} is not an .npz archive (not a zip file); was it written by nn.save?")
     out: dict[str, np.ndarray] = {}
     try:
