@@ -19,19 +19,20 @@ __all__ = ["fit", "evaluate", "accuracy"]
 def accuracy(output: Any, target: Any, threshold: float = 0.5) -> float:
     """The fraction of correct predictions.
 
+    - one output per sample (output of shape (n,) or (n, 1), 0/1 targets): (output >= threshold) vs
+      target; the default 0.5 suits probabilities, use threshold=0 for logits;
     - `target` of shape `output.shape[:-1]` (class labels): argmax of output along the last axis vs target;
-    - `target` one-hot (same shape as output, at least 2 classes along the last axis): argmax vs argmax;
-    - `target` of output's shape otherwise (one binary output per sample, 0/1): (output >= threshold) vs
-      target; the default 0.5 suits probabilities, use threshold=0 for logits.
+    - `target` one-hot (same shape as output): argmax vs argmax.
     """
     o = np.asarray(output.data if isinstance(output, Value) else output)
     t = np.asarray(target.data if isinstance(target, Value) else target)
-    if o.ndim >= 1 and t.shape == o.shape[:-1]:
-        hits = o.argmax(axis=-1) == t
-    elif t.shape == o.shape and o.ndim >= 2 and o.shape[-1] >= 2:
-        hits = o.argmax(axis=-1) == t.argmax(axis=-1)
-    elif t.shape == o.shape or (o.ndim == t.ndim + 1 and o.shape[-1] == 1 and o.shape[:-1] == t.shape):
+    binary = o.ndim == 0 or o.shape[-1] == 1 or t.shape == o.shape == (o.size,)
+    if binary and (t.shape == o.shape or (o.ndim == t.ndim + 1 and o.shape[:-1] == t.shape)):
         hits = (o.reshape(t.shape) >= threshold) == (t > 0.5)
+    elif t.shape == o.shape[:-1]:
+        hits = o.argmax(axis=-1) == t
+    elif t.shape == o.shape:
+        hits = o.argmax(axis=-1) == t.argmax(axis=-1)
     else:
         raise ValueError(
             f"accuracy: output of shape {o.shape} and target of shape {t.shape} do not match: "
