@@ -36,10 +36,10 @@ FUNCTIONS: list[tuple[str, Callable[[Value], Value], str]] = [
     ("sigmoid", lambda z: z.sigmoid(), "(0, 1)"),
     ("tanh", lambda z: z.tanh(), "(-1, 1)"),
     ("ReLU", lambda z: z.relu(), "[0, inf)"),
-    ("softmax", _softmax_first, "(0, 1), sums to 1 across the outputs"),
+    ("softmax", _softmax_first, "(0, 1), sums to 1"),
     ("binary step", lambda z: z.binary_step(), "{0, 1}"),
     ("linear", lambda z: z * 1.0, "(-inf, inf)"),
-    ("leaky ReLU", lambda z: z.leaky_relu(0.1), "(-inf, inf)"),
+    ("leaky ReLU", lambda z: z.leaky_relu(0.1), "(-inf, inf)"),  # slope 0.1 below 0, to be visible
 ]
 
 
@@ -57,11 +57,11 @@ def main(out_dir: Path, quick: bool = False) -> dict:
     n = 201 if quick else 801  # odd, so z = 0 is on the grid
     grid = np.linspace(-6, 6, n)
     results: dict[str, dict] = {}
-    print(f"{'function':<12} {'range (notes)':<38} {'min on [-6, 6]':>15} {'max':>10} {'max derivative':>15}")
+    print(f"{'function':<12} {'range (notes)':<20} {'min on [-6, 6]':>15} {'max':>10} {'max derivative':>15}")
     for name, f, rng in FUNCTIONS:
         y, dy = value_and_derivative(f, grid)
         results[name] = {"range": rng, "y": y, "dy": dy, "min": float(y.min()), "max": float(y.max()), "dmax": float(dy.max()), "dmin": float(dy.min())}
-        print(f"{name:<12} {rng:<38} {y.min():>15.6f} {y.max():>10.6f} {dy.max():>15.6f}")
+        print(f"{name:<12} {rng:<20} {y.min():>15.6f} {y.max():>10.6f} {dy.max():>15.6f}")
 
     s = Value(SCORES, label="scores")
     p = s.softmax()
@@ -79,7 +79,7 @@ def main(out_dir: Path, quick: bool = False) -> dict:
         ax.plot(grid, r["y"], color="C0", lw=2, label="f(z)")
         ax.plot(grid, r["dy"], color="C3", lw=1.5, ls="--", label="f'(z), engine")
         title = "softmax([z, 0, -1])[0]" if name == "softmax" else name
-        ax.set_title(f"{title}\nrange {rng.split(',  ')[0] if name != 'softmax' else '(0, 1)'}", fontsize=10)
+        ax.set_title(f"{title}\nrange {rng}", fontsize=10)
         ax.set_xlabel("z")
         lo, hi = min(r["min"], r["dmin"]), max(r["max"], r["dmax"])
         ax.set_ylim(max(lo, -2) - 0.15, min(hi, 3) + 0.15)
