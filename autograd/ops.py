@@ -382,6 +382,9 @@ class Clip(Op):
     def __init__(self, lo: float | None, hi: float | None):
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
+        for name, b in (("lo", lo), ("hi", hi)):  # an array bound would change the output's shape
+            if b is not None and (isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating))):
+                raise TypeError(f"clip: {name} must be a number or None, got {type(b).__name__}: {b!r}"[:200])
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lo ({lo}) is greater than hi ({hi})")
         self.lo, self.hi = lo, hi
