@@ -179,8 +179,10 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
             elif store and (op is None or retain_grads):
                 old = node._grad
                 if old is None:
-                    if type(g) is np.ndarray and not g.flags.writeable:
-                        g = g.copy()  # a broadcast view: give the user an array they own
+                    if type(g) is np.ndarray:
+                        # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
+                        # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
+                        g = g.copy()
                     node._grad = g
                 else:
                     node._grad = old + g
@@ -232,8 +234,6 @@ def gradients(root: Value, inputs: Sequence[Value], gradient: Any = None, *, cre
             if create_graph:
                 g = Value(g, requires_grad=False)
         elif not create_graph:
-            g = np.asarray(g)
-            if not g.flags.writeable:
-                g = g.copy()
+            g = np.array(g)  # a copy: two inputs may receive the same array (x + y)
         out.append(g)
     return out

@@ -176,6 +176,26 @@ def test_grad_arrays_are_owned_by_the_user():
     assert x.grad[0, 0] == 8.0 and x.grad[1, 1] == 2.0
 
 
+def test_grads_never_share_memory():
+    # Add passes g on unchanged: without a copy, a.grad, b.grad, s.grad and the user's G were one
+    # array, and clipping one parameter's gradient in place changed the others.
+    a, b = Value(np.ones(3)), Value(np.ones(3))
+    s = a + b
+    G = np.ones(3)
+    s.backward(G)
+    a.grad *= 0.5
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    np.testing.assert_array_equal(s.grad, np.ones(3))
+    np.testing.assert_array_equal(G, np.ones(3))
+    x, y = Value(2.0), Value(3.0)
+    (x + y).backward()
+    x.grad += 1
+    assert y.grad == 1.0
+    gx, gy = ag.grad(lambda u, v: u + v, argnums=(0, 1))(1.0, 2.0)
+    gx += 1
+    assert gy == 1.0
+
+
 def test_backward_with_gradient_argument():
     x = Value([1.0, 2.0, 3.0])
     y = x * x
