@@ -110,7 +110,8 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
         if arr.shape == z.shape and arr.dtype.kind in "biuf":
             weights = arr.astype(logp.dtype)  # one-hot or probability targets
         elif arr.shape == z.shape[:-1]:
-            weights = one_hot(target, n_cls).astype(logp.dtype, copy=False)
+            y = _labels(target, n_cls, "cross_entropy")
+            weights = (y[..., None] == np.arange(n_cls)).astype(logp.dtype)
         else:
             raise ValueError(
                 f"cross_entropy: logits have shape {z.shape}, so integer labels must have shape {z.shape[:-1]} "

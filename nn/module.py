@@ -23,7 +23,7 @@ def _is_param(x: Any) -> bool:
     return isinstance(x, Value) and x.requires_grad and x._op is None
 
 
-class _LoadResult(NamedTuple):
+class LoadResult(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
@@ -156,7 +156,7 @@ class Module:
         """{dotted name: copy of the parameter's array}, in `named_parameters()` order."""
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True) -> _LoadResult:
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> LoadResult:
         """Copy arrays into the parameters of the same names; all or nothing.
 
         Every entry is checked first (names, shapes, numeric dtype); on any problem a ValueError
@@ -194,7 +194,7 @@ class Module:
             raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed): " + "; ".join(problems))
         for name, arr in new.items():
             params[name].data = arr
-        return _LoadResult(missing, unexpected)
+        return LoadResult(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------
     def extra_repr(self) -> str:
