@@ -93,7 +93,7 @@ class Neuron(Module):
     def forward(self, x: Any) -> Value:
         x = _value(x)
         _check_width(x, self.nin, repr(self))
-        return self.activation(x @ self.weight + self.bias)
+        return self.activation.forward(x @ self.weight + self.bias)  # inline: no scope of its own in graph pictures
 
     def extra_repr(self) -> str:
         return f"nin={self.nin}, activation={_name(self.activation)!r}"
@@ -115,7 +115,7 @@ class Layer(Linear):
             init.zeros_(self.bias)
 
     def forward(self, x: Any) -> Value:
-        return self.activation(super().forward(x))
+        return self.activation.forward(super().forward(x))  # inline: no scope of its own in graph pictures
 
     def extra_repr(self) -> str:
         return f"nin={self.in_features}, nout={self.out_features}, activation={_name(self.activation)!r}" + (
