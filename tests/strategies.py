@@ -86,7 +86,8 @@ def matmul_pair(draw: Any, kind: str) -> Drawn:
 
 @st.composite
 def getitem_args(draw: Any, kind: str) -> Drawn:
-    """An array and an index of `kind`: 'basic' (ints, slices, None, Ellipsis), 'int_array' (repeats likely), 'mask'."""
+    """An array and an index of `kind`: 'basic' (ints, slices, None, Ellipsis), 'int_array' (repeats likely),
+    'mixed' (an integer array among slices and ints), 'mask'."""
     if kind == "basic":
         a = draw(arrays(shapes(max_dims=3)))
         index = draw(hnp.basic_indices(a.shape, allow_newaxis=True, allow_ellipsis=True))
@@ -95,6 +96,14 @@ def getitem_args(draw: Any, kind: str) -> Drawn:
         index = draw(hnp.integer_array_indices(a.shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)))
         if draw(st.booleans()):
             index = index[0]  # one index array (no tuple): picks along axis 0, negatives included
+    elif kind == "mixed":  # basic indices around an integer array: x[:, [2, 0, 2]], x[1, ..., [0, 0]]
+        a = draw(arrays(shapes(min_dims=2, max_dims=3)))
+        ax = draw(st.integers(0, a.ndim - 1))
+        picks = draw(hnp.arrays(np.int64, draw(st.integers(1, 4)), elements=st.integers(-a.shape[ax], a.shape[ax] - 1)))
+        rest = [draw(st.sampled_from([slice(None), slice(None, None, -1), 0, -1])) for _ in range(a.ndim)]
+        index = tuple(picks if i == ax else r for i, r in enumerate(rest))
+        if ax == a.ndim - 1 and draw(st.booleans()):
+            index = (Ellipsis, picks)
     else:  # a boolean mask over the leading axes
         a = draw(arrays(shapes(min_dims=1, max_dims=3)))
         k = draw(st.integers(1, a.ndim))

@@ -163,3 +163,14 @@ def test_inputs_are_not_modified():
     a = np.array([1.0, 2.0])
     gradcheck(lambda v: (v * v).sum(), a)
     np.testing.assert_array_equal(a, [1.0, 2.0])
+
+
+def test_import_autograd_does_not_need_hypothesis():
+    import subprocess
+    import sys
+
+    code = "import sys, autograd; assert 'hypothesis' not in sys.modules; import autograd.testing; assert 'hypothesis' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    from autograd import testing
+
+    assert callable(testing.arrays) and callable(testing.broadcastable_shapes)

@@ -130,6 +130,7 @@ CASES = [
     Case("mT", S.unary(shape=S.shapes(min_dims=2)), lambda x: x.mT, _mT),
     Case("getitem_basic", S.getitem_args("basic"), lambda x, index: x[index], lambda x, index: x[index]),
     Case("getitem_int_array", S.getitem_args("int_array"), lambda x, index: x[index], lambda x, index: x[index]),
+    Case("getitem_mixed", S.getitem_args("mixed"), lambda x, index: x[index], lambda x, index: x[index]),
     Case("getitem_mask", S.getitem_args("mask"), lambda x, index: x[index], lambda x, index: x[index]),
     Case("concatenate", S.concat_args(), lambda *xs, axis: ag.concatenate(xs, axis=axis), lambda *xs, axis: np.concatenate(xs, axis)),
     Case("stack", S.stack_args(), lambda *xs, axis: ag.stack(xs, axis=axis), lambda *xs, axis: np.stack(xs, axis)),
