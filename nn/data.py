@@ -58,7 +58,8 @@ def train_test_split(X: Any, y: Any, test_size: float = 0.25, *, shuffle: bool =
     `stratify=True` keeps each class's share the same in both parts (y must be class labels).
     """
     Xa, ya = _arrays(X, y, "train_test_split")
-    assert ya is not None
+    if ya is None:
+        raise ValueError("train_test_split needs y (targets, one per row of X)")
     n = len(Xa)
     if isinstance(test_size, float) and 0 < test_size < 1:
         n_test = int(math.ceil(test_size * n))

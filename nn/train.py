@@ -70,7 +70,8 @@ def _scalar_loss(loss: Any, who: str) -> Value:
 def evaluate(model: Module, loss_fn: Callable[..., Value], X: Any, y: Any, batch_size: int = 256, metric: Any = "auto") -> dict[str, float]:
     """{'loss': ..., 'accuracy': ...} of `model` on (X, y) in eval mode and without recording a graph."""
     Xa, ya = _arrays(X, y, "evaluate")
-    assert ya is not None
+    if ya is None or len(Xa) == 0:
+        raise ValueError(f"evaluate needs X and y with at least one sample, got X of shape {Xa.shape} and y {'None' if ya is None else ya.shape}")
     was_training = model.training
     model.eval()
     total, outs = 0.0, []
@@ -124,6 +125,8 @@ def fit(
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit: optimizer must be an nn.optim Optimizer, got {type(optimizer).__name__}")
+    if y is None:
+        raise ValueError("fit needs y (the targets, one per row of X)")
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=rng)
     if len(loader) == 0:
         raise ValueError(f"fit: no batch to train on ({len(loader.X)} samples, batch_size={batch_size}, drop_last={drop_last})")

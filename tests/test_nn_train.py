@@ -142,6 +142,12 @@ def test_fit_and_evaluate_errors():
         nn.fit(model, nn.mse_loss, "sgd", np.ones((4, 2)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="no batch to train on"):
         nn.fit(model, nn.mse_loss, opt, np.ones((4, 2)), np.ones((4, 2)), batch_size=8, drop_last=True, verbose=False)
+    with pytest.raises(ValueError, match="fit needs y"):
+        nn.fit(model, nn.mse_loss, opt, np.ones((4, 2)), None)
+    with pytest.raises(ValueError, match="evaluate needs X and y with at least one sample"):
+        nn.evaluate(model, nn.mse_loss, np.ones((0, 2)), np.ones((0, 2)))
+    with pytest.raises(ValueError, match="train_test_split needs y"):
+        nn.train_test_split(np.ones((4, 2)), None)
     with pytest.raises(ValueError, match="metric must be"):
         nn.fit(model, nn.mse_loss, opt, np.ones((4, 2)), np.ones((4, 2)), metric="f1", verbose=False)
 
