@@ -119,6 +119,8 @@ def test_non_scalar_output_is_checked_through_a_random_projection():
     [
         (lambda v: v.relu().sum(), [0.0, 1.0], ["relu", "within eps of 0", "kink"]),
         (lambda v: abs(v).sum(), [5e-7, 1.0], ["abs", "within eps of 0", "kink"]),
+        (lambda v: v.leaky_relu(0.1).sum(), [5e-7], ["leaky_relu", "within eps of 0"]),
+        (lambda v: v.binary_step().sum(), [0.0, 2.0], ["binary_step", "within eps of 0"]),
         (lambda v: v.max(), [1.0, 1.0 + 5e-7, 0.0], ["max", "tied"]),
         (lambda v: v.min(axis=0), [[1.0, 2.0], [1.0 + 5e-7, 3.0]], ["min", "tied"]),
         (lambda v: ag.maximum(v, 2.0).sum(), [2.0 + 5e-7], ["maximum", "tie"]),

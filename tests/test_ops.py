@@ -169,7 +169,7 @@ def test_every_public_function_has_a_case():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-@settings(max_examples=15)
+@settings(max_examples=20)
 @given(data=st.data())
 def test_op(case: Case, data: st.DataObject) -> None:
     arrays, params = data.draw(case.draw, label="inputs")
