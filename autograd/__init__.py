@@ -6,8 +6,11 @@ from .ops import concatenate, stack, where, maximum, minimum
 from .functional import grad, value_and_grad, jacobian, hessian, hvp, vjp, jvp
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .anomaly import detect_anomaly
+from .viz import draw_graph, render_graph
 
 __all__ = [
+    "draw_graph",
+    "render_graph",
     "Value",
     "no_grad",
     "enable_grad",
