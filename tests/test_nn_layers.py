@@ -280,3 +280,16 @@ def test_dropout_train_and_eval():
     d.eval()
     assert d(x) is x
     assert (nn.Dropout(1.0)(x).data == 0).all()
+
+
+def test_softplus_and_gelu_have_second_derivatives():
+    """The Softplus and Erf ops' rules run on Values too, so grad(grad(f)) works through them."""
+    from autograd import grad
+
+    x = 0.7
+    s = 1 / (1 + math.exp(-x))
+    d2_softplus = grad(grad(lambda v: nn.Softplus()(v)))(x)
+    np.testing.assert_allclose(d2_softplus, s * (1 - s), rtol=1e-12)
+    phi = math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    d2_gelu = grad(grad(lambda v: nn.GELU()(v)))(x)
+    np.testing.assert_allclose(d2_gelu, 2 * phi - x * x * phi, rtol=1e-12)  # d2/dx2 x*Phi(x) = 2 phi - x^2 phi
