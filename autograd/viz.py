@@ -47,7 +47,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
 }
 OP_FILL, OP_BORDER = "#ede9fe", "#7c3aed"
 # ColorBrewer YlOrRd: a sequential palette that stays readable in grey and for colour-blind readers.
-GRAD_PALETTE = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e8301f")  # dark text stays readable
+GRAD_PALETTE = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#f03b20")  # dark text stays readable
 GRAD_ZERO = "#f8fafc"  # gradient exactly 0, or none
 SHARED_LEAF_EDGES = 4  # a leaf with more uses than this is drawn again (as a small copy) at each further use
 CLUSTER_FILLS = ("#f8fafc", "#eef2ff", "#f0fdf4", "#fff7ed", "#fdf2f8")
@@ -517,39 +517,49 @@ def _value_label(v: Value, kind: str, param_name: str | None, opt: _Options, sca
     fill, border, _ = KINDS[kind]
     if scale is not None:
         fill = scale.color(_grad_array(v))
-    name = v.label or param_name
+    name = _display_name(v.label, param_name)
     shape = v.shape
     head = []
     if name:
         head.append(f"<b>{_esc(name)}</b>")
+    muted = MUTED if scale is None else "#1e293b"  # grey text is unreadable on the darker gradient fills
+    if param_name and name != param_name:
+        head.append(f'<font color="{muted}" point-size="9">{_esc(param_name)}</font>')
     if shape:
-        head.append(f'<font color="{MUTED}" point-size="9">{_shape_text(shape)}</font>')
+        head.append(f'<font color="{muted}" point-size="9">{_shape_text(shape)}</font>')
     if isinstance(v._data, (np.ndarray, np.generic)) and v._data.dtype != np.float64:
-        head.append(f'<font color="{MUTED}" point-size="9">{v._data.dtype.name}</font>')
+        head.append(f'<font color="{muted}" point-size="9">{v._data.dtype.name}</font>')
     grad = _grad_array(v) if opt.show_grad else None
-    body: list[str] = []
+    body: list[str] = []  # rows of two cells: what, and its numbers (one line per tensor row)
     data = _array_lines(np.asarray(v._data), opt.fmt, opt.max_elements) if opt.show_data else []
     if data and kind == "input" and not head and grad is None:
-        body.append(_lines(data, "#0f172a"))  # an unnamed constant: just its value
+        body.append(f'<td colspan="2" align="left" balign="left">{_lines(data, "#0f172a")}</td>')  # an unnamed constant
     elif data:
-        body.append(_key("data") + _lines(data, "#0f172a"))
+        body.append(_key("data", muted) + f'<td align="left" balign="left">{_lines(data, "#0f172a")}</td>')
     if grad is not None:
-        body.append(_key("grad") + _lines(_array_lines(grad, opt.fmt, opt.max_elements), "#0f172a" if scale else "#b91c1c"))
-    rows = ([" ".join(head)] if head else []) + body
+        lines = _lines(_array_lines(grad, opt.fmt, opt.max_elements), "#0f172a" if scale else "#b91c1c")
+        body.append(_key("grad", muted) + f'<td align="left" balign="left">{lines}</td>')
+    rows = [f'<td colspan="2" align="left">{" ".join(head)}</td>'] if head else []
+    if head and body:
+        rows.append("<hr/>")
+    rows += body
     if not rows:
-        rows.append(f'<font color="{MUTED}">scalar</font>')
-    cells = []
-    for i, r in enumerate(rows):
-        if i == 1 and head:
-            cells.append("<hr/>")
-        cells.append(f'<tr><td align="left" balign="left">{r}</td></tr>')
+        rows.append(f'<td><font color="{MUTED}">scalar</font></td>')
+    cells = "".join(r if r == "<hr/>" else f"<tr>{r}</tr>" for r in rows)
     width = 2 if kind == "output" or scale is not None else 1
-    return (f'<<table border="{width}" cellborder="0" cellspacing="0" cellpadding="3" style="rounded" '
-            f'bgcolor="{fill}" color="{border}">{"".join(cells)}</table>>')
+    return (f'<<table border="{width}" cellborder="0" cellspacing="0" cellpadding="2" style="rounded" '
+            f'bgcolor="{fill}" color="{border}">{cells}</table>>')
 
 
-def _key(name: str) -> str:
-    return f'<font color="#475569" point-size="9">{name} </font>'
+def _display_name(label: str | None, param_name: str | None) -> str | None:
+    """A parameter's dotted name, unless the user gave it a label of their own (nn labels it by its attribute name)."""
+    if param_name and (not label or param_name == label or param_name.endswith("." + label)):
+        return param_name
+    return label or param_name
+
+
+def _key(name: str, color: str) -> str:
+    return f'<td align="left" valign="top"><font color="{color}" point-size="9">{name}</font></td>'
 
 
 def _lines(lines: list[str], color: str) -> str:
@@ -561,7 +571,7 @@ def _value_attrs(kind: str) -> dict[str, str]:
 
 
 def _copy_label(p: Value, param_name: str | None, fmt: str, n_uses: int) -> str:
-    name = p.label or param_name
+    name = _display_name(p.label, param_name)
     text = _esc(name) if name else (_number(np.asarray(p._data), fmt) if p.size == 1 else _shape_text(p.shape))
     return f"<{text} <font point-size=\"8\">↻</font>>"
 
@@ -644,7 +654,8 @@ def _grad_scale(order: Iterable[Value]) -> _GradScale | None:
 
 
 def _swatch(fill: str, border: str, width: int = 1, text: str = " ") -> str:
-    return (f'<td><table border="{width}" cellborder="0" cellspacing="0" cellpadding="1" style="rounded" bgcolor="{fill}" color="{border}">'
+    return (f'<td><table border="{width}" cellborder="0" cellspacing="0" cellpadding="1" style="rounded" bgcolor="{fill}" color="{border}" '
+            'fixedsize="true" width="30" height="16">'
             f'<tr><td width="26" height="12" fixedsize="true"><font point-size="8">{text}</font></td></tr></table></td>')
 
 
