@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 from typing import Any, Iterator, Sequence
 
@@ -55,7 +56,14 @@ _new = Value.__new__
 def apply(op: Any, *xs: Value) -> Value:
     """Run `op` forward on the inputs' data; record the node only if some input requires grad."""
     try:
-        data = op.forward(*[x._data for x in xs])
+        # NOTE: unrolled for one and two inputs (nearly every op): no list, no star-call.
+        n = len(xs)
+        if n == 2:
+            data = op.forward(xs[0]._data, xs[1]._data)
+        elif n == 1:
+            data = op.forward(xs[0]._data)
+        else:
+            data = op.forward(*[x._data for x in xs])
     except (ValueError, IndexError, TypeError) as e:
         raise type(e)(f"{op.label()}: {e} (input shapes {', '.join(str(np.shape(x._data)) for x in xs)})") from None
     v = _new(Value)
@@ -89,21 +97,23 @@ def _anomaly_forward(v: Value) -> None:
 def toposort(root: Value) -> list[Value]:
     """Every node that requires grad and is reachable from root, each after all of its parents."""
     order: list[Value] = []
-    seen: set[int] = set()
+    # Nodes are keyed by identity: Value.__hash__ is object.__hash__ (no id() calls needed).
+    seen: set[Value] = set()
     stack: list[Any] = [root]
+    pop, push, emit, mark = stack.pop, stack.append, order.append, seen.add
     # A node is pushed plain (expand it) and, once expanded, wrapped in a tuple (emit it).
     while stack:
-        node = stack.pop()
+        node = pop()
         if type(node) is tuple:
-            order.append(node[0])
+            emit(node[0])
             continue
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
-        stack.append((node,))
+        mark(node)
+        push((node,))
         for p in node.parents:
-            if p.requires_grad and id(p) not in seen:
-                stack.append(p)
+            if p.requires_grad and p not in seen:
+                push(p)
     return order
 
 
@@ -158,18 +168,24 @@ def _check_root(root: Value) -> None:
 def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: bool, wanted: dict[int, Any] | None) -> None:
     """The chain rule over the graph, from root to its leaves.
 
-    Pending gradients are kept by id(node) and popped when used, so memory falls as the pass
-    proceeds. With `store`, each gradient is added to `.grad` (intermediates too when
+    Pending gradients are kept by node (keyed by identity) and popped when used, so memory falls
+    as the pass proceeds. With `store`, each gradient is added to `.grad` (intermediates too when
     `retain_grads`). With `wanted`, the gradients of those ids are collected there instead.
+    The cyclic garbage collector is paused meanwhile: the pass makes no reference cycles, and
+    the collector would otherwise rescan every live node of a large graph, again and again.
     """
     order = toposort(root)
-    pending: dict[int, Any] = {id(root): seed}
+    pending: dict[Value, Any] = {root: seed}
+    take = pending.pop
     anomaly = mode.anomaly
     prev = mode.grad_enabled
     mode.grad_enabled = create_graph
+    gc_was_on = gc.isenabled()
+    if gc_was_on:
+        gc.disable()
     try:
         for node in reversed(order):
-            g = pending.pop(id(node), None)
+            g = take(node, None)
             if g is None:
                 continue
             op = node._op
@@ -192,22 +208,31 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
             if create_graph:
                 out, xs = node, parents
             else:
-                out, xs = node._data, [p._data for p in parents]
+                out = node._data
+                n = len(parents)
+                if n == 1:
+                    xs = (parents[0]._data,)
+                elif n == 2:
+                    xs = (parents[0]._data, parents[1]._data)
+                else:
+                    xs = tuple([p._data for p in parents])
             rules = op.vjps
             for i, p in enumerate(parents):
                 if not p.requires_grad:
                     continue
                 gi = rules[i](op, g, out, *xs)
-                if gi.shape != p.shape:
-                    gi = unbroadcast(gi, p.shape)
+                shape = xs[i].shape  # p's shape: xs[i] is p's array, or p itself
+                if gi.shape != shape:
+                    gi = unbroadcast(gi, shape)
                 if anomaly:
                     from .anomaly import check_backward
 
                     check_backward(node, i, gi)
-                k = id(p)
-                old = pending.get(k)
-                pending[k] = gi if old is None else old + gi
+                old = pending.get(p)
+                pending[p] = gi if old is None else old + gi
     finally:
+        if gc_was_on:
+            gc.enable()
         mode.grad_enabled = prev
 
 
