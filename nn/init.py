@@ -62,6 +62,8 @@ def _fans(shape: tuple[int, ...], fname: str) -> tuple[int, int]:
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """PyTorch's recommended gain: 1 for linear/sigmoid, 5/3 tanh, sqrt(2) relu, sqrt(2/(1+slope**2)) leaky_relu."""
+    if not isinstance(nonlinearity, str):
+        raise TypeError(f"calculate_gain: nonlinearity must be a name such as 'relu', got {type(nonlinearity).__name__}: {nonlinearity!r}")
     n = nonlinearity.lower()
     if n in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d"):
         return 1.0

@@ -198,3 +198,47 @@ def _enter_and_compute(cm: contextlib.AbstractContextManager, *xs: Any) -> None:
         for x in xs:
             if isinstance(x, Value):
                 (x * 2).sum().backward() if x.requires_grad else None
+
+
+# ---- nn: every public function, class and optimizer; modules are then called on random inputs ------
+
+import nn  # noqa: E402
+import nn.init  # noqa: E402
+import nn.optim  # noqa: E402
+
+NN_PUBLIC = sorted(
+    [f"nn.{n}" for n in nn.__all__ if callable(getattr(nn, n)) and n not in ("save", "load")]  # files: test_reliability_files.py
+    + [f"nn.init.{n}" for n in nn.init.__all__]
+    + [f"nn.optim.{n}" for n in nn.optim.__all__]
+)
+
+
+def _resolve(path: str) -> Any:
+    obj: Any = nn
+    for part in path.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+nn_args = st.one_of(
+    args,
+    st.integers(1, 4),
+    st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    st.sampled_from(["relu", "tanh", "sigmoid", None, "mean", "sum", "bogus"]),
+    st.builds(lambda n: nn.Linear(n, 2, rng=0).parameters(), st.integers(1, 3)),
+    st.builds(lambda n: nn.MLP(n, [3, 2], rng=0), st.integers(1, 3)),
+)
+
+
+@_fuzz(300)
+@given(name=st.sampled_from(NN_PUBLIC), a=st.lists(nn_args, max_size=3), x=st.one_of(good_values, float_arrays, junk))
+def test_fuzz_nn_public_api(name, a, x):
+    out = _call(name, _resolve(name), *a)
+    if isinstance(out, nn.Module):
+        _then_backward(_call(f"{name}(...)(x)", out, x))
+    elif isinstance(out, nn.optim.Optimizer):
+        for p in out.params if hasattr(out, "params") else []:
+            p.grad = np.ones(p.shape)
+        _call(f"{name}(...).step", lambda o: o.step(), out)
+    else:
+        _then_backward(out)
