@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from autograd import Value  # noqa: E402
+from autograd import Value, render_graph  # noqa: E402
 
 X, T, LR = 0.1, 0.25, 0.4
 START = {"w1": 0.15, "b1": 0.4, "w2": 0.45, "b2": 0.65}
@@ -53,15 +53,6 @@ def formula_gradients(params: dict[str, float], a1: float, a2: float, x: float =
     return {"w2": d2 * a1, "b2": d2, "w1": d1 * x, "b1": d1}
 
 
-def _render(root: Value, path: Path, **kw) -> Path | None:
-    """The graph as a PNG via autograd.render_graph, if the graph-picture module exists yet."""
-    try:
-        from autograd import render_graph  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return render_graph(root, path, **kw)
-
-
 def main(out_dir: Path, quick: bool = False) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -71,12 +62,10 @@ def main(out_dir: Path, quick: bool = False) -> dict:
     print(f"x = {X}, T = {T}, learning rate = {LR}; start " + ", ".join(f"{k} = {v}" for k, v in START.items()))
     print("forward:  " + "  ".join(f"{k} = {v:.6f}" for k, v in vals.items()))
 
-    files = []
-    if _render(f["E"], out_dir / "02_graph_before_backward.png") is not None:
-        files.append("02_graph_before_backward.png")
+    render_graph(f["E"], out_dir / "02_graph_before_backward.png", title="two sigmoid neurons: the graph the forward pass recorded")
     f["E"].backward()
-    if _render(f["E"], out_dir / "02_graph_after_backward.png") is not None:
-        files.append("02_graph_after_backward.png")
+    render_graph(f["E"], out_dir / "02_graph_after_backward.png", title="after E.backward(): every node holds dE/d(node) in grad")
+    files = ["02_graph_before_backward.png", "02_graph_after_backward.png"]
 
     engine = {k: float(p[k].grad) for k in NAMES}
     formula = formula_gradients(START, vals["a1"], vals["a2"])
