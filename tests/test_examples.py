@@ -233,3 +233,22 @@ def test_activation_derivatives_are_the_engines(run_example, capsys):
     assert fn["leaky ReLU"]["dmin"] > 0
     p = r["softmax_probs"]
     np.testing.assert_allclose(r["softmax_grad"], p[0] * (np.eye(len(p))[0] - p), atol=1e-15)
+
+
+# ---- the README's pictures are the examples' ------------------------------------------------------
+
+
+def test_readme_pictures_exist_and_come_from_examples(run_example, capsys):
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    refs = sorted(set(re.findall(r"docs/images/([\w.-]+\.png)", (root / "README.md").read_text())))
+    assert refs, "the README shows no pictures"
+    written = set()
+    for name in NAMES:
+        _, out, _ = run_example(name, capsys)
+        written |= {p.name for p in out.rglob("*.png")}
+    for ref in refs:
+        path = root / "docs" / "images" / ref
+        assert path.is_file() and path.read_bytes().startswith(_PNG), f"README shows docs/images/{ref}, which is missing"
+        assert ref in written, f"docs/images/{ref} is not a picture any example writes (copy it from a real run)"
