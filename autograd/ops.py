@@ -169,6 +169,8 @@ class Pow(Op):
         return g * y * x ** (y - 1)
 
     def vjp1(self, g, out, x, y):
+        if isinstance(x, (int, float)):  # a Python base (2 ** v) stays weakly typed: float32 stays float32
+            return g * out * (float(np.log(x)) if x != 0 else 0.0)
         return g * out * log(where(_data(x) == 0, 1.0, x))  # not 0 * log(0) = nan
 
 
@@ -505,7 +507,7 @@ class Sum(Op):
         self.axis, self.keepdims = _axis_param(axis), bool(keepdims)
 
     def params(self):
-        return {k: v for k, v in (("axis", self.axis), ("keepdims", self.keepdims)) if v not in (None, False)}
+        return {k: v for k, v in (("axis", self.axis), ("keepdims", self.keepdims)) if v is not None and v is not False}  # axis=0 == False
 
     def forward(self, x):
         return np.sum(x, axis=self.axis, keepdims=self.keepdims)
