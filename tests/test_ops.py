@@ -4,8 +4,9 @@ One test runs over the table `CASES`; a new op is tested by adding one row. Each
 inputs from tests/strategies.py (hypothesis shapes and values in the op's safe domain, with
 broadcasting, 0-d, 1-d and batched inputs), runs `f` on Values and `ref` on the same arrays,
 and checks the gradient with `autograd.gradcheck` in float64 (non-scalar outputs through a
-random projection). Inputs listed in `consts` stay plain numpy arrays (a constant operand on
-either side of an operator).
+random projection), then runs it again in float32, whose results and gradients must stay
+float32. Inputs listed in `consts` stay plain numpy arrays (a constant operand on either side
+of an operator).
 """
 
 from __future__ import annotations
@@ -190,3 +191,10 @@ def test_op(case: Case, data: st.DataObject) -> None:
         return case.f(*full, **params)
 
     assert gradcheck(f, *[arrays[i] for i in variable])
+
+    # float32 in, float32 out, float32 gradients
+    args32 = [a.astype(np.float32) if i in case.consts else Value(a.astype(np.float32)) for i, a in enumerate(arrays)]
+    out32 = case.f(*args32, **params)
+    assert out32.dtype == np.float32
+    out32.backward(np.ones(out32.shape, np.float32))
+    assert all(v.grad.dtype == np.float32 for v in args32 if isinstance(v, Value))
