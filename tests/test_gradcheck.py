@@ -142,6 +142,14 @@ def test_the_same_points_pass_away_from_the_kink():
     assert gradcheck(lambda v: v.max(), [1.0, 1.5, 0.0])
 
 
+def test_exact_ties_agree_with_central_differences():
+    # the even split at a tie is what a central difference measures there, so these pass
+    assert gradcheck(lambda v: v.max(), [1.0, 1.0, 0.0])
+    assert gradcheck(lambda v: v.min(axis=1), [[2.0, 2.0, 2.0], [0.0, 1.0, 0.0]])
+    assert gradcheck(lambda a, b: ag.maximum(a, b) + ag.minimum(a, b) * 2, [1.0, 2.0], [1.0, 0.0])
+    assert gradcheck(lambda v: abs(v) * 3, [0.0, -1.0])  # abs'(0) = 0 is the central difference too
+
+
 def test_tolerances_are_used():
     # 1 + 1e-4 relative error: fails at rtol=1e-5, passes at the default rtol=1e-3
     class Slightly(Op):
