@@ -488,9 +488,9 @@ def _array_lines(a: np.ndarray, fmt: str, max_elements: int) -> list[str]:
     if a.size <= max_elements and a.size > 0:
         if a.ndim == 1:
             return ["[" + ", ".join(_number(x, fmt) for x in a) + "]"]
-        rows = a.reshape(-1, a.shape[-1])
-        lines = ["[" + ", ".join(_number(x, fmt) for x in row) + "]" for row in rows]
-        return lines
+        rows = [[_number(x, fmt) for x in row] for row in a.reshape(-1, a.shape[-1])]
+        widths = [max(len(r[j]) for r in rows) for j in range(len(rows[0]))]  # columns line up (monospace)
+        return ["[" + ", ".join(x.rjust(w) for x, w in zip(row, widths)) + "]" for row in rows]
     if a.size == 0:
         return ["(empty)"]
     finite = np.isfinite(a)
@@ -531,7 +531,9 @@ def _value_label(v: Value, kind: str, param_name: str | None, opt: _Options, sca
         head.append(f'<font color="{muted}" point-size="9">{v._data.dtype.name}</font>')
     grad = _grad_array(v) if opt.show_grad else None
     body: list[str] = []  # rows of two cells: what, and its numbers (one line per tensor row)
-    data = _array_lines(np.asarray(v._data), opt.fmt, opt.max_elements) if opt.show_data else []
+    # An unnamed scalar constant (the 0.5 of `0.5 * x`) is known only by its value: always show it.
+    show = opt.show_data or (kind == "input" and not name and v.size == 1)
+    data = _array_lines(np.asarray(v._data), opt.fmt, opt.max_elements) if show else []
     if data and kind == "input" and not head and grad is None:
         body.append(f'<td colspan="2" align="left" balign="left">{_lines(data, "#0f172a")}</td>')  # an unnamed constant
     elif data:
@@ -596,7 +598,7 @@ def _hidden_label(hidden: _Hidden) -> str:
     if n_ops:
         lines.append(f"made by {n_ops:,} ops: {_esc(parts)}")
     if hidden.leaves:
-        lines.append(f"and {hidden.leaves:,} leaves (parameters, inputs, constants)")
+        lines.append(f"and {hidden.leaves:,} {'leaf' if hidden.leaves == 1 else 'leaves'} (parameters, inputs, constants)")
     return "<" + "<br/>".join(lines) + ">"
 
 

@@ -189,7 +189,8 @@ def test_tensor_data_small_in_full_large_as_statistics():
     assert nodes[by_label(nodes, "big")][0] == "big (10, 10) data min 0 mean 49.5 max 99"
     assert nodes[by_label(nodes, "bad")][0] == "bad (7,) data min 1 mean 5 max 9 ! 1 nan, 1 inf"
     nodes, _ = parse(draw_graph(out, max_elements=100).source)
-    assert nodes[by_label(nodes, "big")][0].startswith("big (10, 10) data [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] [10, 11,")
+    assert nodes[by_label(nodes, "big")][0].startswith("big (10, 10) data [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9] [10, 11,")
+    assert "[ 0,  1,  2,  3," in nodes[by_label(nodes, "big")][1]  # columns padded to line up
     nodes, _ = parse(draw_graph(out, max_elements=2).source)
     assert nodes[by_label(nodes, "small")][0] == "small (2, 2) data min 1 mean 2.625 max 4.5"
     out.backward()
@@ -478,3 +479,37 @@ def test_missing_dot_says_what_to_install_and_drawing_still_works(tmp_path, monk
         assert hint in msg
     assert "'dot'" in msg and not (tmp_path / "g.png").exists()
     assert "y" in draw_graph(y).source  # the DOT text needs no dot
+
+
+# ---- the example -------------------------------------------------------------------------------------
+
+
+def test_example_renders_the_course_network_and_an_mlp(tmp_path):
+    import importlib
+
+    r = importlib.import_module("examples.06_graph_pictures").main(tmp_path, quick=True)
+    assert r["files"] == ["06_two_neurons_forward.png", "06_two_neurons_backward.png", "06_two_neurons_modules.png",
+                          "06_mlp_modules.png", "06_mlp_by_grad.png", "06_node_limit.png"]
+    for name in r["files"]:
+        w, h = png_size(tmp_path / name)
+        assert 300 < w < 8000 and 100 < h < 4000, (name, w, h)
+    # The course's numbers, and the same gradients from the nn version of the network.
+    a1 = 1 / (1 + np.exp(-(0.15 * 0.1 + 0.4)))
+    a2 = 1 / (1 + np.exp(-(0.45 * a1 + 0.65)))
+    d2 = -(0.25 - a2) * a2 * (1 - a2)
+    expected = {"w2": d2 * a1, "b2": d2, "w1": d2 * 0.45 * a1 * (1 - a1) * 0.1, "b1": d2 * 0.45 * a1 * (1 - a1)}
+    for k, v in expected.items():
+        assert abs(r["grads"][k] - v) < 1e-12
+    mod = r["module_grads"]
+    assert [mod[f"layers.{i}.{p}"] for i, p in ((0, "weight"), (0, "bias"), (1, "weight"), (1, "bias"))] == pytest.approx(
+        [expected["w1"], expected["b1"], expected["w2"], expected["b2"]], abs=1e-12)
+    assert r["E"] == pytest.approx(0.5 * (0.25 - a2) ** 2, abs=1e-15) and r["E_modules"] == pytest.approx(r["E"], abs=1e-15)
+    assert r["mlp_clusters"] == 3  # MLP > Layer 0, Layer 1
+    assert f"{r['big_graph_values'] - 12:,} more values not drawn" in text_of(r["big_graph_source"])
+
+
+def test_unnamed_constants_show_their_value_even_without_data():
+    E, _ = two_neuron()
+    nodes, _ = parse(draw_graph(E, show_data=False).source)
+    texts = sorted(t for t, _, _ in value_nodes(nodes).values())
+    assert "0.5" in texts and "2" in texts and "T" in texts and "x" in texts
