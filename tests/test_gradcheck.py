@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 import autograd as ag
-from autograd import GradcheckError, Value, gradcheck
+from autograd import GradcheckError, gradcheck
 from autograd.engine import apply
 from autograd.ops import Op
 
