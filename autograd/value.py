@@ -85,7 +85,10 @@ class Value:
     def grad(self) -> Any:
         """d(output)/d(self) summed over every `backward()` since the last `zero_grad()`; None before."""
         g = self._grad
-        return g if g is None or type(g) is np.ndarray or isinstance(g, Value) else np.asarray(g)
+        if g is None or type(g) is np.ndarray or isinstance(g, Value):
+            return g
+        self._grad = g = np.asarray(g)  # a numpy scalar: keep the 0-d array, so edits in place persist
+        return g
 
     @grad.setter
     def grad(self, g: Any) -> None:

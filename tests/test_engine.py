@@ -196,6 +196,17 @@ def test_grads_never_share_memory():
     assert gy == 1.0
 
 
+def test_scalar_grad_edited_in_place_stays_edited():
+    # a scalar graph carries numpy scalars; .grad hands out one 0-d array, not a fresh copy per access
+    a, b = Value(2.0), Value(3.0)
+    (a * b).backward()
+    assert a.grad is a.grad and type(a.grad) is np.ndarray
+    a.grad[...] = 0.0  # e.g. np.clip(p.grad, -1, 1, out=p.grad) in an optimizer
+    assert a.grad == 0.0
+    (a * b).backward()
+    assert a.grad == 3.0
+
+
 def test_backward_with_gradient_argument():
     x = Value([1.0, 2.0, 3.0])
     y = x * x
