@@ -27,6 +27,12 @@ from autograd import Value, render_graph  # noqa: E402
 X, T, LR = 0.1, 0.25, 0.4
 START = {"w1": 0.15, "b1": 0.4, "w2": 0.45, "b2": 0.65}
 NAMES = ("w2", "b2", "w1", "b1")
+FORMULAS = {
+    "w2": "-(T - a2) a2(1 - a2) a1",
+    "b2": "-(T - a2) a2(1 - a2)",
+    "w1": "-(T - a2) a2(1 - a2) w2 a1(1 - a1) x",
+    "b1": "-(T - a2) a2(1 - a2) w2 a1(1 - a1)",
+}
 DPI = 90
 
 
@@ -69,9 +75,9 @@ def main(out_dir: Path, quick: bool = False) -> dict:
 
     engine = {k: float(p[k].grad) for k in NAMES}
     formula = formula_gradients(START, vals["a1"], vals["a2"])
-    print(f"\n{'':8}{'engine backward()':>22}{'chain-rule formula':>22}{'difference':>14}")
+    print(f"\n{'':8}{'engine backward()':>22}{'chain-rule formula':>22}{'difference':>12}   formula")
     for k in NAMES:
-        print(f"dE/d{k:<4}{engine[k]:>22.15f}{formula[k]:>22.15f}{abs(engine[k] - formula[k]):>14.1e}")
+        print(f"dE/d{k:<4}{engine[k]:>22.15f}{formula[k]:>22.15f}{abs(engine[k] - formula[k]):>12.1e}   {FORMULAS[k]}")
     updated = {k: START[k] - LR * engine[k] for k in NAMES}
     print("\nafter one step (w <- w - 0.4 * dE/dw):  " + "  ".join(f"{k} = {updated[k]:.6f}" for k in NAMES))
 
