@@ -138,6 +138,9 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
     if gradient is None:
+        d = root._data
+        if type(d) is np.float64 and not create_graph:
+            return np.float64(1.0)  # the common case (a scalar loss), without np.ones_like's cost
         if root.size != 1:
             raise ValueError(
                 f"backward() without a gradient needs an output with one element, this one has shape {root.shape}; "
@@ -174,16 +177,16 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
     The cyclic garbage collector is paused meanwhile: the pass makes no reference cycles, and
     the collector would otherwise rescan every live node of a large graph, again and again.
     """
-    order = toposort(root)
-    pending: dict[Value, Any] = {root: seed}
-    take = pending.pop
-    anomaly = mode.anomaly
-    prev = mode.grad_enabled
-    mode.grad_enabled = create_graph
     gc_was_on = gc.isenabled()
     if gc_was_on:
         gc.disable()
+    prev = mode.grad_enabled
     try:
+        order = toposort(root)
+        pending: dict[Value, Any] = {root: seed}
+        take = pending.pop
+        anomaly = mode.anomaly
+        mode.grad_enabled = create_graph
         for node in reversed(order):
             g = take(node, None)
             if g is None:

@@ -347,13 +347,21 @@ def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Value) else x
 
 
+_new_value = Value.__new__
+
+
 def _lift(x: Any) -> Value:
     """An operand as a Value; numbers and arrays become constants (requires_grad=False)."""
-    if isinstance(x, Value):
+    t = type(x)
+    if t is Value:
         return x
-    v = Value.__new__(Value)
-    if isinstance(x, (float, int)) and not isinstance(x, bool):
+    v = _new_value(Value)
+    if t is float or t is int:
         v._data = x  # a Python number stays weakly typed, so float32 stays float32
+    elif isinstance(x, Value):
+        return x
+    elif isinstance(x, (float, int)) and not isinstance(x, bool):
+        v._data = x
     elif isinstance(x, np.ndarray) and x.dtype.kind in "fb":
         v._data = x
     else:
