@@ -185,3 +185,31 @@ def test_import_autograd_does_not_need_hypothesis():
     from autograd import testing
 
     assert callable(testing.arrays) and callable(testing.broadcastable_shapes)
+
+
+# ---- the public strategies of autograd.testing keep their promises ----------------------------
+
+
+@settings(max_examples=20)
+@given(S.arrays(S.shapes(), lo=-2.0, hi=2.0, avoid=(0.0, 1.0), margin=0.1))
+def test_testing_arrays_stay_in_range_and_away_from_kinks(a):
+    assert a.dtype == np.float64 and a.ndim <= 3
+    assert ((a >= -2.0) & (a <= 2.0)).all()
+    assert (np.abs(a) >= 0.1).all() and (np.abs(a - 1.0) >= 0.1).all()
+    assert (a / S.GRID == np.round(a / S.GRID)).all()  # on the grid
+
+
+@settings(max_examples=20)
+@given(S.distinct_arrays(S.shapes()))
+def test_testing_distinct_arrays_have_no_ties(a):
+    flat = np.sort(a.reshape(-1))
+    assert (np.diff(flat) >= 0.0625).all()
+
+
+@settings(max_examples=20)
+@given(S.broadcastable_shapes(3).flatmap(lambda s: S.tie_free_pair(s[:2]).map(lambda p: (s, p))))
+def test_testing_shapes_broadcast_and_pairs_never_tie(drawn):
+    shapes, (a, b) = drawn
+    np.broadcast_shapes(*shapes)  # raises if they do not broadcast
+    assert a.shape == shapes[0] and b.shape == shapes[1]
+    assert (np.abs(a - b) >= 0.0625).all()
