@@ -130,6 +130,22 @@ def test_deep_chain_of_a_million_ops_at_the_default_recursion_limit():
         sys.setrecursionlimit(limit)
 
 
+def test_a_graph_of_tens_of_thousands_of_scalars():
+    # micrograd style: every number its own Value
+    xs = [Value(float(i) / 100) for i in range(150)]
+    total = Value(0.0)
+    for i in range(len(xs)):
+        for j in range(i + 1, len(xs)):
+            total = total + xs[i] * xs[j]  # two nodes per pair: about 22,000 nodes
+    out = total.tanh() * 1e-3 + total
+    out.backward()
+    data = np.array([x.item() for x in xs])
+    t = float(total.data)
+    dout_dtotal = (1 - np.tanh(t) ** 2) * 1e-3 + 1
+    expected = (data.sum() - data) * dout_dtotal  # d total / d x_k = sum of the others
+    np.testing.assert_allclose([float(x.grad) for x in xs], expected, rtol=1e-12)
+
+
 # ---- accumulation and retained gradients ---------------------------------------------
 
 
