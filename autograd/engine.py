@@ -66,6 +66,8 @@ def apply(op: Any, *xs: Value) -> Value:
             data = op.forward(*[x._data for x in xs])
     except (ValueError, IndexError, TypeError) as e:
         raise type(e)(f"{op.label()}: {e} (input shapes {', '.join(str(np.shape(x._data)) for x in xs)})") from None
+    except OverflowError as e:  # numpy given a huge int as an axis, shape or index
+        raise ValueError(f"{op.label()}: {e} (input shapes {', '.join(str(np.shape(x._data)) for x in xs)})") from None
     v = _new(Value)
     v._data = data
     v._grad = None

@@ -66,7 +66,10 @@ def _call(op: Op, *xs: Any) -> Any:
     for x in xs:
         if isinstance(x, Value):
             return apply(op, *[_lift(y) for y in xs])
-    return op.forward(*xs)
+    try:
+        return op.forward(*xs)
+    except OverflowError as e:  # numpy given a huge int as an axis (as engine.apply reports it)
+        raise ValueError(f"{op.label()}: {e}") from None
 
 
 def _norm_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
@@ -341,6 +344,8 @@ class LeakyRelu(Op):
     name = "leaky_relu"
 
     def __init__(self, negative_slope: float = 0.01):
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float, np.integer, np.floating)):
+            raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__}: {negative_slope!r}"[:200])
         self.negative_slope = float(negative_slope)
 
     def forward(self, x):
@@ -580,6 +585,8 @@ class Reshape(Op):
     name = "reshape"
 
     def __init__(self, shape: tuple[int, ...]):
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+            raise TypeError(f"reshape: the new shape must be ints, got {tuple(shape)!r}"[:200])
         self.shape = tuple(int(n) for n in shape)
 
     def forward(self, x):

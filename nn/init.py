@@ -54,6 +54,8 @@ def _fans(shape: tuple[int, ...], fname: str) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (out, in, *kernel); a 1-D weight (a neuron's) has fan_out 1."""
     if len(shape) == 0:
         raise ValueError(f"{fname}: fan in and fan out are undefined for a 0-d weight")
+    if 0 in shape:
+        raise ValueError(f"{fname}: a weight of shape {tuple(shape)} has no elements, so its fan in/out is 0")
     if len(shape) == 1:
         return shape[0], 1
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
