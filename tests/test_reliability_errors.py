@@ -174,6 +174,7 @@ def test_wrong_input_width_for_a_layer(make):
         (np.array([0, 3]), ValueError, ["label 3", "[0, 2]", "3 classes"]),
         (np.array([-1, 0]), ValueError, ["label -1"]),
         (np.array([0.0, 1.0]), TypeError, ["integer dtype", "float64"]),
+        (np.array([True, False]), TypeError, ["integer dtype", "bool"]),
         (np.array([0, 1, 2]), ValueError, ["(2,)", "(3,)"]),
     ],
 )
