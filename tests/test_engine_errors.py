@@ -153,3 +153,19 @@ def test_functional_and_gradcheck_usage_errors(call, exc, words):
         call()
     for w in words:
         assert w in str(info.value), (w, str(info.value))
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda: Value(1.0).leaky_relu("a"), ["leaky_relu", "negative_slope", "'a'"]),
+        (lambda: Value(1.0).leaky_relu(np.ones(2)), ["leaky_relu", "ndarray"]),
+        (lambda: Value(np.ones(3)).reshape("a"), ["reshape", "ints", "('a',)"]),
+        (lambda: Value(np.ones(4)).reshape(2.0, 2), ["reshape", "(2.0, 2)"]),
+    ],
+)
+def test_bad_op_parameters_name_the_op(make, words):
+    with pytest.raises(TypeError) as info:
+        make()
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
