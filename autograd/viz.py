@@ -150,11 +150,18 @@ def draw_graph(
     edges: list[tuple[str, str, dict[str, str]]] = []
     cut_inputs: list[str] = []
     kinds: dict[int, str] = {}
+    paths: dict[int, tuple[int, ...]] = {}
+    # How many ranks a side branch computed from leaves only takes (weight -> transpose -> weight.T: 3).
+    side: dict[int, int] = {}
     for v in order:
         name = names[id(v)]
         kind = kinds[id(v)] = _kind(v, id(v) in root_ids, modules)
         kinds_seen.add(kind)
-        path = modules.cluster_of(v) if opt.group_modules else ()
+        path = paths[id(v)] = modules.cluster_of(v) if opt.group_modules else ()
+        if v._op is None:
+            side[id(v)] = 1
+        elif all(id(p) in side for p in v.parents):
+            side[id(v)] = max(side[id(p)] for p in v.parents) + 2
         body = bodies.setdefault(path, [])
         body.append((name, _value_label(v, kind, modules.param_names.get(id(v)), opt, grad_scale), _value_attrs(kind)))
         if v._op is None:
@@ -164,6 +171,8 @@ def draw_graph(
                                             "fontsize": "10", "height": "0.3", "width": "0.3", "margin": "0.06,0.03"}))
         edges.append((op_name, name, {"weight": "4"}))  # heavy edges keep the main path straight
         cut = False
+        # The edge from the first parent made by an op is the main path: heavy, so dot keeps it straight.
+        main = next((id(p) for p in v.parents if p._op is not None), None)
         for p in v.parents:
             pname = names.get(id(p))
             if pname is None:
@@ -177,7 +186,16 @@ def draw_graph(
                     body.append((copy, _copy_label(p, modules.param_names.get(id(p)), opt.fmt, n_uses),
                                  _copy_attrs(kinds[id(p)], pname, n_uses)))
                     pname = copy
-            edges.append((pname, op_name, {} if p._op is None else {"weight": "4"}))
+            attrs = {}
+            if id(p) == main:
+                attrs["weight"] = "4"
+                if paths[id(p)] != path:
+                    # Entering a module's cluster: leave room above the op for the module's side branches
+                    # (its weights), so the cluster starts below the previous one instead of beside it.
+                    room = max((side[id(q)] for q in v.parents if id(q) in side and paths.get(id(q)) == path), default=0)
+                    if room:
+                        attrs["minlen"] = str(room + 1)
+            edges.append((pname, op_name, attrs))
         if cut:
             cut_inputs.append(op_name)
 
