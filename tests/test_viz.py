@@ -513,3 +513,30 @@ def test_unnamed_constants_show_their_value_even_without_data():
     nodes, _ = parse(draw_graph(E, show_data=False).source)
     texts = sorted(t for t, _, _ in value_nodes(nodes).values())
     assert "0.5" in texts and "2" in texts and "T" in texts and "x" in texts
+
+
+def cluster_boxes(svg_path: Path) -> dict[str, tuple[float, float, float, float]]:
+    """First line of each cluster's label -> (x0, y0, x1, y1) of its outline in the SVG."""
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = {}
+    for g in ET.parse(svg_path).getroot().iter(ns + "g"):
+        if g.get("class") != "cluster":
+            continue
+        outline = g.find(ns + "path") if g.find(ns + "path") is not None else g.find(ns + "polygon")
+        nums = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", outline.get("d") or outline.get("points"))]
+        xs, ys = nums[0::2], nums[1::2]
+        title = next(t.text for t in g.iter(ns + "text"))
+        boxes[title] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
+def test_layers_of_a_deep_mlp_stack_one_below_the_other(tmp_path):
+    import nn
+
+    mlp = nn.MLP(2, [3, 3, 3, 1], activation="sigmoid", rng=0)
+    loss = nn.mse_loss(mlp(Value(np.ones((2, 2)), requires_grad=False)), np.zeros((2, 1)))
+    boxes = cluster_boxes(render_graph(loss, tmp_path / "mlp.svg", rankdir="TB"))
+    layers = [boxes[f"Layer {i}"] for i in range(4)]
+    for upper, lower in zip(layers, layers[1:]):
+        assert upper[3] <= lower[1], "each layer's cluster starts below the one before it"
+        assert lower[0] < upper[2] and upper[0] < lower[2], "and overlaps it horizontally (a column, not a staircase)"
