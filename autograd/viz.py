@@ -49,6 +49,7 @@ OP_FILL, OP_BORDER = "#ede9fe", "#7c3aed"
 # ColorBrewer YlOrRd: a sequential palette that stays readable in grey and for colour-blind readers.
 GRAD_PALETTE = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#f03b20")  # dark text stays readable
 GRAD_ZERO = "#f8fafc"  # gradient exactly 0, or none
+GRAD_BAD = "#67e8f9"  # a gradient with nan or inf: outside the palette on purpose
 SHARED_LEAF_EDGES = 4  # a leaf with more uses than this is drawn again (as a small copy) at each further use
 CLUSTER_FILLS = ("#f8fafc", "#eef2ff", "#f0fdf4", "#fff7ed", "#fdf2f8")
 
@@ -640,8 +641,10 @@ def _caption(opt: _Options, drawn: int, total: int, hidden: _Hidden, legend: str
 
 @dataclass
 class _GradScale:
-    lo: float  # log10 of the smallest nonzero mean |grad|
+    lo: float  # log10 of the smallest nonzero finite mean |grad|
     hi: float
+    bad: bool = False  # some gradient holds nan or inf
+    flat: bool = False  # no nonzero finite gradient at all
 
     def bin(self, m: float) -> int:
         if self.hi <= self.lo:
@@ -650,9 +653,11 @@ class _GradScale:
         return min(len(GRAD_PALETTE) - 1, max(0, int(t * len(GRAD_PALETTE))))
 
     def color(self, g: np.ndarray | None) -> str:
-        """The fill for a gradient: a palette colour by log mean |grad|, or GRAD_ZERO for 0 or none."""
+        """The fill for a gradient: a palette colour by log mean |grad|, GRAD_ZERO for 0 or none, GRAD_BAD for nan/inf."""
         m = _magnitude(g)
-        return GRAD_ZERO if m is None or m == 0 else GRAD_PALETTE[self.bin(m)]
+        if m is None or m == 0:
+            return GRAD_ZERO
+        return GRAD_PALETTE[self.bin(m)] if math.isfinite(m) else GRAD_BAD
 
     def edges(self) -> list[float]:
         n = len(GRAD_PALETTE)
@@ -662,15 +667,20 @@ class _GradScale:
 def _magnitude(g: np.ndarray | None) -> float | None:
     if g is None or g.size == 0:
         return None
-    m = float(np.mean(np.abs(g)))
-    return m if math.isfinite(m) else None
+    with np.errstate(all="ignore"):
+        return float(np.mean(np.abs(g)))  # nan or inf when the gradient holds them
 
 
 def _grad_scale(order: Iterable[Value]) -> _GradScale | None:
-    mags = [m for m in (_magnitude(_grad_array(v)) for v in order) if m]
-    if not mags:
+    """The log range of the nonzero finite mean |grad| in the picture; None when nothing has a gradient yet."""
+    all_mags = [m for m in (_magnitude(_grad_array(v)) for v in order) if m is not None]
+    if not all_mags:
         return None
-    return _GradScale(math.log10(min(mags)), math.log10(max(mags)))
+    mags = [m for m in all_mags if m and math.isfinite(m)]
+    bad = any(not math.isfinite(m) for m in all_mags)
+    if not mags:
+        return _GradScale(0.0, 0.0, bad, flat=True)
+    return _GradScale(math.log10(min(mags)), math.log10(max(mags)), bad)
 
 
 def _swatch(fill: str, border: str, width: int = 1, text: str = " ") -> str:
@@ -710,5 +720,14 @@ def _legend(kinds: set[str], has_ops: bool, has_hidden: bool, scale: _GradScale 
                f'<td align="left" valign="top"><font point-size="10">fill: mean |grad| (log scale)  </font></td>'
                f'<td><table border="0" cellborder="0" cellspacing="0" cellpadding="0"><tr>{cells}</tr><tr>{ticks}</tr></table></td>'
                '<td width="10"></td>'
-               + _swatch(GRAD_ZERO, "#94a3b8") + '<td align="left"><font point-size="10">grad 0 or none</font></td></tr></table>')
+               + _swatch(GRAD_ZERO, "#94a3b8") + '<td align="left"><font point-size="10">grad 0 or none</font></td>'
+               + ('<td width="10"></td>' + _swatch(GRAD_BAD, "#94a3b8") + '<td align="left"><font point-size="10">grad has nan/inf</font></td>'
+                  if scale.bad else "")
+               + '</tr></table>')
+        if scale.flat:
+            bar = (f'<table border="0" cellborder="0" cellspacing="0" cellpadding="1"><tr><td align="left"><font point-size="10">'
+                   f'fill by mean |grad|: every gradient is 0{" or nan/inf" if scale.bad else ""}</font></td>'
+                   + _swatch(GRAD_ZERO, "#94a3b8") + '<td align="left"><font point-size="10">grad 0 or none</font></td>'
+                   + (_swatch(GRAD_BAD, "#94a3b8") + '<td align="left"><font point-size="10">grad has nan/inf</font></td>' if scale.bad else "")
+                   + '</tr></table>')
     return f'<table border="0" cellborder="0" cellspacing="0" cellpadding="0"><tr><td align="left">{table}</td></tr><tr><td align="left">{bar}</td></tr></table>'

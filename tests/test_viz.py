@@ -540,3 +540,27 @@ def test_layers_of_a_deep_mlp_stack_one_below_the_other(tmp_path):
     for upper, lower in zip(layers, layers[1:]):
         assert upper[3] <= lower[1], "each layer's cluster starts below the one before it"
         assert lower[0] < upper[2] and upper[0] < lower[2], "and overlaps it horizontally (a column, not a staircase)"
+
+
+def test_color_by_grad_marks_nan_and_zero_gradients(tmp_path):
+    a = Value(np.array([1.0, 0.0]), label="a")
+    b = Value(2.0, label="b")
+    dead = Value(3.0, label="dead")
+    y = (a.sqrt() * b).sum() + dead * 0.0  # sqrt'(0) = inf, so a.grad holds inf; dead.grad is 0
+    with np.errstate(all="ignore"):
+        y.backward()
+    src = draw_graph(y, color_by_grad=True).source
+    nodes, _ = parse(src)
+    fill = lambda name: re.search(r'bgcolor="([^"]+)"', nodes[by_label(nodes, name)][1]).group(1)  # noqa: E731
+    from autograd.viz import GRAD_BAD, GRAD_ZERO
+
+    assert fill("a") == GRAD_BAD and fill("dead") == GRAD_ZERO and fill("b") in GRAD_PALETTE
+    assert "grad has nan/inf" in text_of(src) and "grad 0 or none" in text_of(src)
+    assert render_graph(y, tmp_path / "nan.png", color_by_grad=True).stat().st_size > 1000
+    # Only zero gradients: no range to show, and the picture says so.
+    z = Value(1.0, label="z")
+    w = z * 3.0
+    w.backward(np.array(0.0))
+    nodes, _ = parse(src := draw_graph(w, color_by_grad=True).source)
+    assert "every gradient is 0" in text_of(src)
+    assert all(f'bgcolor="{GRAD_ZERO}"' in raw for _, raw, _ in value_nodes(nodes).values() if "grad" in raw)
