@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def _jacobian_of(out: Value, xs: list[Value], nested: bool) -> list[Any]:
         seed[i] = 1
         for k, g in enumerate(gradients(out, xs, seed.reshape(out.shape), create_graph=nested)):
             rows[k].append(g)
-    return [_stack(r, out.shape + x.shape, nested) for r, x in zip(rows, xs)]
+    return [_stack(r, out.shape + x.shape, nested) for r, x in zip(rows, xs, strict=True)]
 
 
 def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:

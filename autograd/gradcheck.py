@@ -181,20 +181,21 @@ def gradgradcheck(
 
     first = gradients(loss, xs, create_graph=True)
     plain = gradients(loss, xs)
-    for k, (a, gv, gp) in enumerate(zip(arrays, first, plain)):
+    for k, (a, gv, gp) in enumerate(zip(arrays, first, plain, strict=True)):
         gv = np.asarray(gv.data if isinstance(gv, Value) else gv, dtype=np.float64)
-        msg = _first_report(fname, k, a, gv, np.asarray(gp, dtype=np.float64), atol, rtol, "gradgradcheck (first derivatives on Values vs on arrays)")
+        what = "gradgradcheck (first derivatives on Values vs on arrays)"
+        msg = _first_report(fname, k, a, gv, np.asarray(gp, dtype=np.float64), atol, rtol, what)
         if msg:
             raise GradcheckError(msg + notes)
-    s = sum(((g * u).sum() for g, u in zip(first, us)), Value(0.0, requires_grad=False))
+    s = sum(((g * u).sum() for g, u in zip(first, us, strict=True)), Value(0.0, requires_grad=False))
     analytic = gradients(s, xs)
 
     def directional(args: list[np.ndarray]) -> float:
         vs = [Value(a) for a in args]
         gs = gradients(_scalarize(f(*vs), fname, proj), vs)
-        return float(sum(np.sum(np.asarray(g) * u) for g, u in zip(gs, us)))
+        return float(sum(np.sum(np.asarray(g) * u) for g, u in zip(gs, us, strict=True)))
 
-    for k, (a, ga) in enumerate(zip(arrays, analytic)):
+    for k, (a, ga) in enumerate(zip(arrays, analytic, strict=True)):
         ga = np.asarray(ga, dtype=np.float64)
         num = np.zeros_like(a)
         flat = a.reshape(-1)

@@ -121,7 +121,9 @@ def main(out_dir: Path, quick: bool = False) -> dict:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     grid = np.linspace(-0.2, 4.2, 200)
     a1.plot(grid, [cost(Value(w)).item() for w in grid], color="0.6", lw=1.5, label="J(w)")
-    a1.plot(gd_ws[:10], [cost(Value(w)).item() for w in gd_ws[:10]], "-o", color="C3", ms=4, lw=1, label=f"gradient descent (alpha = {ALPHA})")
+    a1.plot(
+        gd_ws[:10], [cost(Value(w)).item() for w in gd_ws[:10]], "-o", color="C3", ms=4, lw=1, label=f"gradient descent (alpha = {ALPHA})"
+    )
     a1.annotate("", xy=(newton_ws[1], cost(Value(newton_ws[1])).item()), xytext=(W0, cost(Value(W0)).item()),
                 arrowprops={"arrowstyle": "->", "color": "C0", "lw": 2})  # fmt: skip
     a1.plot([], [], color="C0", lw=2, label="Newton: one step")
@@ -158,7 +160,11 @@ def main(out_dir: Path, quick: bool = False) -> dict:
     print(f"Newton: |grad| < {TOL:g} after {len(newton_path) - 1} steps; norms " + ", ".join(f"{g:.1e}" for g in newton_norms))
     print(
         f"gradient descent, alpha = 1/smoothness = {alpha:.3f}: "
-        + (f"|grad| < {TOL:g} after {len(gd_path) - 1} steps" if gd_reached else f"|grad| = {gd_norms[-1]:.1e} after {len(gd_path) - 1} steps")
+        + (
+            f"|grad| < {TOL:g} after {len(gd_path) - 1} steps"
+            if gd_reached
+            else f"|grad| = {gd_norms[-1]:.1e} after {len(gd_path) - 1} steps"
+        )
     )
     print(f"engine Hessian vs textbook A^T diag(p(1-p)) A / n at w*: max difference {h_err:.1e}")
 
@@ -167,7 +173,10 @@ def main(out_dir: Path, quick: bool = False) -> dict:
         m = y == label
         b1.scatter(A[m, 0], A[m, 1], s=10, color=color, alpha=0.7, label=f"y = {int(label)}")
     xs = np.array([A[:, 0].min(), A[:, 0].max()])
-    for w, style, name in ((newton_path[-1], "-", "Newton"), (gd_path[min(len(newton_path) - 1, len(gd_path) - 1)], "--", "gradient descent")):
+    for w, style, name in (
+        (newton_path[-1], "-", "Newton"),
+        (gd_path[min(len(newton_path) - 1, len(gd_path) - 1)], "--", "gradient descent"),
+    ):
         b1.plot(xs, -(w[0] * xs + w[2]) / w[1], "k" + style, lw=1.2, label=f"{name} after {len(newton_path) - 1} steps")
     b1.set_ylim(A[:, 1].min() - 0.5, A[:, 1].max() + 0.5)
     b1.set_xlabel("feature 1")

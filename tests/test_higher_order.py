@@ -42,7 +42,7 @@ def _squared(case: Case, arrays: tuple, params: dict):
 
     def f(*vs: Value) -> Value:
         full = list(arrays)
-        for i, v in zip(variable, vs):
+        for i, v in zip(variable, vs, strict=True):
             full[i] = v
         out = case.f(*full, **params)
         return out * out
@@ -295,6 +295,9 @@ def test_grad_composes_to_any_order() -> None:
     x = np.array([1.0, -2.0, 0.5])
     np.testing.assert_allclose(grad(lambda x: grad(lambda v: (v**4).sum())(x).sum())(x), 12 * x**2)
     np.testing.assert_allclose(jacobian(grad(lambda v: (v**4).sum()))(x), np.diag(12 * x**2))
+    T = jacobian(jacobian(lambda v: v**3))(x)  # d3/dx3 of an elementwise cube: 6x on the diagonal only
+    assert T.shape == (3, 3, 3)
+    np.testing.assert_allclose(T, np.einsum("i,ij,ik->ijk", 6 * x, np.eye(3), np.eye(3)))
     np.testing.assert_allclose(hessian(lambda v: hvp(lambda u: (u**4).sum(), v, np.ones(3)).sum())(x), np.diag(24 * np.ones(3)))
 
 
