@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 import threading
 from typing import Any, Iterator, Sequence
 
@@ -51,6 +52,7 @@ def is_grad_enabled() -> bool:
 
 
 _new = Value.__new__
+_refs = sys.getrefcount
 
 
 def apply(op: Any, *xs: Value) -> Value:
@@ -200,10 +202,13 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
             elif store and (op is None or retain_grads):
                 old = node._grad
                 if old is None:
-                    if type(g) is np.ndarray:
+                    if type(g) is np.ndarray and not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
                         # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
                         # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
-                        g = g.copy()
+                        # A fresh array that nothing else refers to (CPython's reference counts: only the local
+                        # name g, and only g refers to its base) is stored as it is; order="K" keeps a
+                        # transposed gradient's layout, so the copy is a plain memcpy.
+                        g = g.copy(order="K")
                     node._grad = g
                 else:
                     node._grad = old + g
@@ -235,6 +240,7 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
                     check_backward(node, i, gi)
                 old = pending.get(p)
                 pending[p] = gi if old is None else old + gi
+                gi = old = None  # hold no gradient here: the reference counts above must see only pending's
     finally:
         if gc_was_on:
             gc.enable()

@@ -211,6 +211,11 @@ class MatMul(Op):
             return g * x if y.ndim == 1 else x[:, None] * g[..., None, :]
         if y.ndim == 1:
             return (x.mT @ g[..., None])[..., 0]
+        yd = _data(y)
+        if x.ndim == 2 and yd.ndim == 2 and yd.flags.f_contiguous and not yd.flags.c_contiguous:
+            # NOTE: y is a transposed view (x @ W.T): the same product, laid out as W is, so W's gradient
+            # is C-ordered and the optimizer's update is not a strided walk over a transposed array.
+            return (g.mT @ x).mT
         return x.mT @ g
 
 
