@@ -202,7 +202,7 @@ def draw_graph(
 
     g.body.extend(_cluster_statements(bodies, modules))
     if cut_inputs:
-        g.node("hidden", _hidden_label(hidden), shape="box", style="dashed,rounded", color=MUTED, fontcolor=MUTED, fontsize="10")
+        g.node("hidden", _hidden_label(hidden, modules.module_names), shape="box", style="dashed,rounded", color=MUTED, fontcolor=MUTED, fontsize="10")
         for op_name in cut_inputs:
             g.edge("hidden", op_name, style="dashed", color=MUTED)
     for tail, head, attrs in edges:
@@ -315,26 +315,39 @@ class _Hidden:
     values: int = 0
     leaves: int = 0
     ops: Counter | None = None
+    modules: dict[int, Any] | None = None  # id -> module whose computation was (partly) left out, output side first
 
 
 def _walk(roots: list[Value], limit: int | None) -> tuple[dict[int, Value], int, _Hidden]:
-    """Breadth-first from the roots: the first `limit` Values (nearest the output), the total, and what was left out."""
+    """Breadth-first from the roots: the first `limit` Values (nearest the output), the total, and what was left out.
+
+    A drawn op's leaf inputs (its weights, constants) are taken as soon as the op is, so a cut
+    leaves out whole steps rather than the weights of the steps it draws.
+    """
     kept: dict[int, Value] = {}
     seen = {id(r) for r in roots}
     queue = deque(roots)
-    hidden = _Hidden(ops=Counter())
+    hidden = _Hidden(ops=Counter(), modules={})
     total = 0
     while queue:
         v = queue.popleft()
         total += 1
-        if limit is None or len(kept) < limit:
+        if id(v) not in kept and (limit is None or len(kept) < limit):
             kept[id(v)] = v
+        if id(v) in kept:
+            for p in v.parents:
+                if p._op is None and id(p) not in kept and (limit is None or len(kept) < limit):
+                    kept[id(p)] = p
         else:
             hidden.values += 1
             if v._op is None:
                 hidden.leaves += 1
             else:
                 hidden.ops[v._op.name] += 1
+                scope = v.scope
+                if scope:
+                    m = scope[1] if len(scope) > 1 else scope[0]  # the outermost module's child: a layer, a block
+                    hidden.modules.setdefault(id(m), m)
         for p in v.parents:
             if id(p) not in seen:
                 seen.add(id(p))
@@ -607,7 +620,7 @@ def _op_label(v: Value) -> str:
     return f"<<b>{_esc(v._op.label())}</b>>"
 
 
-def _hidden_label(hidden: _Hidden) -> str:
+def _hidden_label(hidden: _Hidden, module_names: dict[int, str]) -> str:
     ops = hidden.ops or Counter()
     n_ops = sum(ops.values())
     parts = ", ".join(f"{name} ×{n:,}" for name, n in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
@@ -618,6 +631,11 @@ def _hidden_label(hidden: _Hidden) -> str:
         lines.append(f"made by {n_ops:,} ops: {_esc(parts)}")
     if hidden.leaves:
         lines.append(f"and {hidden.leaves:,} {'leaf' if hidden.leaves == 1 else 'leaves'} (parameters, inputs, constants)")
+    mods = list((hidden.modules or {}).items())[::-1]  # input side first
+    if mods:
+        names = [module_names.get(k) or type(m).__name__ for k, m in mods]
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]}, {names[1]} … {names[-1]}"
+        lines.append(f"inside {len(names)} module{'s' if len(names) > 1 else ''}: {_esc(shown)}")
     return "<" + "<br/>".join(lines) + ">"
 
 

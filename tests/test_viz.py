@@ -564,3 +564,21 @@ def test_color_by_grad_marks_nan_and_zero_gradients(tmp_path):
     nodes, _ = parse(src := draw_graph(w, color_by_grad=True).source)
     assert "every gradient is 0" in text_of(src)
     assert all(f'bgcolor="{GRAD_ZERO}"' in raw for _, raw, _ in value_nodes(nodes).values() if "grad" in raw)
+
+
+def test_a_cut_names_the_modules_left_out_and_keeps_the_weights_of_drawn_ops():
+    import nn
+
+    mlp = nn.MLP(4, [8] * 12 + [1], activation="sigmoid", rng=0)
+    loss = nn.mse_loss(mlp(Value(np.ones((3, 4)), requires_grad=False)), np.zeros((3, 1)))
+    src = draw_graph(loss, max_nodes=40).source
+    nodes, edges = parse(src)
+    assert len(value_nodes(nodes)) == 40
+    hidden = text_of(re.search(r"^\s*hidden \[label=<(.*)> ", src, re.M).group(1))
+    m = re.search(r"inside (\d+) modules: layers\.0, layers\.1 … layers\.(\d+)", hidden)
+    assert m and int(m.group(1)) == int(m.group(2)) + 1 <= 13
+    # Every drawn transpose (of a weight) is fed by its drawn weight, not by the cut.
+    for op, (text, _, _) in op_nodes(nodes).items():
+        if text == "transpose":
+            feeders = [t for t, h in edges if h == op]
+            assert len(feeders) == 1 and feeders[0] != "hidden" and "weight" in nodes[feeders[0]][0]
