@@ -196,6 +196,8 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     def directional(x_: Value) -> Value:
         return (grad(f)(x_) * _like(v, x_, "hvp: v must have the shape of x")).sum()
 
+    if isinstance(v, Value) and v.requires_grad:  # keep the graph back to v: answer as a nested call would
+        return _call(grad(directional), [x], {})
     return grad(directional)(x)
 
 
@@ -238,7 +240,7 @@ def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
     [2.0, 0.0]
     """
     xv, nested = _fresh(x)
-    nested = nested or _nesting.depth > 0
+    nested = nested or _nesting.depth > 0 or (isinstance(v, Value) and v.requires_grad)
     out = _call(f, [xv], {})
     if not isinstance(out, Value):
         raise TypeError(f"jvp: {_name(f)} must return a Value, it returned {type(out).__name__}")

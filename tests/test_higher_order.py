@@ -295,6 +295,12 @@ def test_grad_composes_to_any_order() -> None:
     x = np.array([1.0, -2.0, 0.5])
     np.testing.assert_allclose(grad(lambda x: grad(lambda v: (v**4).sum())(x).sum())(x), 12 * x**2)
     np.testing.assert_allclose(jacobian(grad(lambda v: (v**4).sum()))(x), np.diag(12 * x**2))
+    f = lambda v: (v**3).sum() + v[0] * v[1]  # noqa: E731
+    np.testing.assert_allclose(grad(lambda v: hvp(f, x, v).sum())(np.ones(3)), hessian(f)(x).sum(axis=0))  # d/dv of 1^T H v
+    np.testing.assert_allclose(grad(lambda v: jvp(lambda u: u * u, x, v)[1].sum())(np.ones(3)), 2 * x)
+    v = Value(np.ones(3))
+    hvp(f, x, v).sum().backward()  # a Value tangent keeps its graph at the top level too
+    np.testing.assert_allclose(v.grad, hessian(f)(x).sum(axis=0))
     T = jacobian(jacobian(lambda v: v**3))(x)  # d3/dx3 of an elementwise cube: 6x on the diagonal only
     assert T.shape == (3, 3, 3)
     np.testing.assert_allclose(T, np.einsum("i,ij,ik->ijk", 6 * x, np.eye(3), np.eye(3)))
