@@ -582,3 +582,22 @@ def test_a_cut_names_the_modules_left_out_and_keeps_the_weights_of_drawn_ops():
         if text == "transpose":
             feeders = [t for t, h in edges if h == op]
             assert len(feeders) == 1 and feeders[0] != "hidden" and "weight" in nodes[feeders[0]][0]
+
+
+def test_module_option_names_parameters_of_a_graph_built_by_hand():
+    import nn
+
+    mlp = nn.MLP(2, [2, 1], rng=0)
+    layer = mlp.layers[0]
+    y = ((Value(np.ones((1, 2)), requires_grad=False, label="x") @ layer.weight.T) + layer.bias).sum()  # no module call
+    nodes, _ = parse(draw_graph(y).source)
+    assert by_label(nodes, "weight") and by_label(nodes, "bias")  # nn's own labels: the attribute names
+    src = draw_graph(y, module=mlp, title="by hand").source
+    nodes, _ = parse(src)
+    assert by_label(nodes, "layers.0.weight") and by_label(nodes, "layers.0.bias")
+    assert not subgraphs(src)  # no module ran, so no clusters
+    assert "by hand" in text_of(re.search(r"^\s*label=<(.*)> labeljust", src, re.M).group(1))
+    # A label of the user's own wins, with the dotted name beside it.
+    layer.weight.label = "W_in"
+    nodes, _ = parse(draw_graph(y, module=[mlp]).source)
+    assert nodes[by_label(nodes, "W_in")][0].startswith("W_in layers.0.weight (2, 2)")
