@@ -94,6 +94,23 @@ def test_training_5000_steps_nn_mlp_adam_memory_flat():
     assert cycles == 0, f"{cycles} objects were only reclaimable by the cycle collector"
 
 
+def test_nn_fit_memory_flat():
+    """nn.fit's loop (data loader, history, scheduler) keeps no graph alive from epoch to epoch."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(64, 2))
+    y = (X[:, 0] > X[:, 1]).astype(np.int64)
+    model = nn.MLP(2, [8, 2], rng=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = nn.optim.StepLR(opt, step_size=50, gamma=0.5)
+
+    def epochs():
+        nn.fit(model, nn.cross_entropy, opt, X, y, epochs=10, batch_size=16, scheduler=sched, verbose=False, rng=0)
+
+    grown, cycles = _measure_growth(epochs, 20, warmup=2)  # 200 epochs, 800 steps
+    assert grown < 1 * MiB, f"memory grew by {grown / MiB:.2f} MiB over 800 steps of nn.fit"
+    assert cycles == 0, f"{cycles} objects were only reclaimable by the cycle collector"
+
+
 def _deep_tensor_graph(x: Value, depth: int) -> Value:
     y = x
     for i in range(depth):
