@@ -601,3 +601,22 @@ def test_module_option_names_parameters_of_a_graph_built_by_hand():
     layer.weight.label = "W_in"
     nodes, _ = parse(draw_graph(y, module=[mlp]).source)
     assert nodes[by_label(nodes, "W_in")][0].startswith("W_in layers.0.weight (2, 2)")
+
+
+def test_neurons_in_a_list_get_clusters_named_like_the_course():
+    import nn
+
+    class TwoNeurons(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.neurons = [nn.Neuron(2, rng=0), nn.Neuron(2, rng=1)]
+
+        def forward(self, x):
+            return self.neurons[0](x) * self.neurons[1](x)
+
+    model = TwoNeurons()
+    src = draw_graph(model(Value(np.array([0.5, -1.0]), requires_grad=False))).source
+    titles = sorted(" ".join(text_of(re.search(r"label=<(.*?)> labeljust", b).group(1)).split()) for b in subgraphs(src).values())
+    assert titles == ["Neuron 0 neurons.0", "Neuron 1 neurons.1", "TwoNeurons"]
+    nodes, _ = parse(src)
+    assert by_label(nodes, "neurons.0.weight") and by_label(nodes, "neurons.1.bias")
