@@ -123,9 +123,8 @@ def _stack(rows: list[Any], shape: tuple[int, ...], nested: bool) -> Any:
 def _jacobian_of(out: Value, xs: list[Value], nested: bool) -> list[Any]:
     """d out / d x for each x, shape out.shape + x.shape: one reverse pass per output element."""
     rows: list[list[Any]] = [[] for _ in xs]
-    seed = np.zeros(out.size, dtype=out.dtype)
     for i in range(out.size):
-        seed[:] = 0
+        seed = np.zeros(out.size, dtype=out.dtype)  # a new one each time: a gradient may alias its seed
         seed[i] = 1
         for k, g in enumerate(gradients(out, xs, seed.reshape(out.shape), create_graph=nested)):
             rows[k].append(g)
