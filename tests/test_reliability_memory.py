@@ -118,13 +118,13 @@ def _deep_tensor_graph(x: Value, depth: int) -> Value:
     return y.sum()
 
 
-@pytest.mark.parametrize("retain_grads, factor", [(False, 1.25), (True, 2.1)])
+@pytest.mark.parametrize("retain_grads, factor", [(False, 1.25), (True, 2.3)])
 def test_backward_peak_memory_close_to_forward(retain_grads, factor):
     """Peak memory during backward over a 100-op graph of (200, 100) arrays, relative to the forward's.
 
     Measured here: about 1.04x the forward's memory with retain_grads=False (pending gradients are
-    popped as they are used, so only a few arrays are alive beside the graph), and about 1.8x with
-    the default retain_grads=True (every intermediate's .grad is kept, by design).
+    popped as they are used, so only a few arrays are alive beside the graph), and about 2x with
+    the default retain_grads=True (every intermediate keeps a .grad as large as its value, by design).
     """
     rng = np.random.default_rng(0)
     gc.collect()
