@@ -18,9 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import timing
-from .peers import available
-from .workloads import WORKLOADS, Workload
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .workloads import Workload
+
+# NOTE: numpy is imported only in main(), after the BLAS thread count is set in the environment.
 
 ROOT = Path(__file__).resolve().parent.parent
 TOL = 1e-12  # losses must match the numpy baseline to this, relative, in float64
@@ -71,6 +74,8 @@ def loss_diff(ours: list[float], ref: list[float]) -> float:
 
 def run_peer(peer: str, w: Workload, quick: bool, reps: int) -> dict[str, Any]:
     """Run one peer on one workload in a fresh process; {'skipped': why} when it cannot run."""
+    from .peers import available
+
     if not available(peer):
         return {"skipped": f"{peer.split('-')[0]} is not installed (pip install -e '.[bench]')"}
     cmd = [sys.executable, "-m", "benchmarks.peers", peer, w.key, "--reps", str(reps)] + (["--quick"] if quick else [])
@@ -85,6 +90,8 @@ def run_peer(peer: str, w: Workload, quick: bool, reps: int) -> dict[str, Any]:
 
 
 def run_workload(w: Workload, quick: bool, reps: int, peers: bool) -> dict[str, Any]:
+    from . import timing
+
     size = w.sized(quick)
     d = w.data(size)
     runners = {name: make(d) for name, make in w.impls.items()}
@@ -138,7 +145,8 @@ def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
     lines = [
         f"Machine: {mach}" + (" (quick sizes: not the real benchmark)" if quick else ""),
         "",
-        "Times are per unit (median [min–max] over the repetitions); ratios are to hand-written numpy in the same run. "
+        f"Times are {'wall-clock' if os.environ.get('BENCH_CLOCK') == 'wall' else 'CPU'} seconds per unit (median [min–max] over the repetitions); "
+        "ratios are to hand-written numpy in the same run. "
         "micrograd and PyTorch ran in their own processes.",
         "",
         "| workload | unit | numpy | engine | engine / numpy | PyTorch / numpy | micrograd / numpy | losses vs numpy | target | met |",
@@ -229,12 +237,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated workload prefixes, e.g. W2,W4")
     ap.add_argument("--no-peers", action="store_true", help="skip micrograd and PyTorch")
     ap.add_argument("--out", default="out/bench", help="folder for results.md, ratios.png, results.json")
+    ap.add_argument("--wall", action="store_true", help="time with the wall clock instead of the process's CPU time")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (default 1: steadier numbers; 0 leaves the libraries' defaults)")
     a = ap.parse_args(argv)
+    if a.threads > 0:
+        if "numpy" in sys.modules:
+            print("warning: numpy was imported before the thread count was set", file=sys.stderr)
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BENCH_THREADS"):
+            os.environ[var] = str(a.threads)  # inherited by the peers' processes too
+    if a.wall:
+        os.environ["BENCH_CLOCK"] = "wall"
+    from .workloads import WORKLOADS
+
     only = [s.strip() for s in a.only.split(",") if s.strip()]
     chosen = [w for w in WORKLOADS if not only or any(w.key.startswith(o) for o in only)]
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    mach = machine()
+    mach = machine() + f"; {a.threads or 'default'} BLAS/PyTorch thread(s)"
     print(f"Machine: {mach}", flush=True)
     rows = []
     t0 = time.time()

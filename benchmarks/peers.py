@@ -11,6 +11,7 @@ import argparse
 import gc
 import json
 import math
+import os
 import sys
 from typing import Any, Callable
 
@@ -207,7 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     if a.peer == "torch":
         import torch
 
-        torch.set_num_threads(max(1, len(__import__("os").sched_getaffinity(0))))
+        threads = int(os.environ.get("BENCH_THREADS", "0"))
+        if threads > 0:
+            torch.set_num_threads(threads)
     if a.peer == "micrograd-gc-off":
         gc.disable()
     before = _rss_peak_reset() if w.memory else -1

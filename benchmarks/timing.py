@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 import tracemalloc
 from typing import Any, Callable
+
+# CPU seconds of this process (all its threads), so other programs on the machine do not
+# count; BENCH_CLOCK=wall switches to time.perf_counter.
+clock = time.perf_counter if os.environ.get("BENCH_CLOCK") == "wall" else time.process_time
 
 
 def measure(runners: dict[str, Callable[[], float]], calls: int, units: int, reps: int, warmup: int = 1) -> dict[str, Any]:
@@ -24,10 +29,10 @@ def measure(runners: dict[str, Callable[[], float]], calls: int, units: int, rep
         for n in names if r % 2 == 0 else names[::-1]:
             run, out = runners[n], losses[n]
             gc.collect()  # start every repetition from the same collector state
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(calls):
                 out.append(run())
-            times[n].append((time.perf_counter() - t0) / (calls * units))
+            times[n].append((clock() - t0) / (calls * units))
     return {n: {"times": times[n], "losses": losses[n]} for n in names}
 
 

@@ -169,35 +169,31 @@ def mlp_numpy(d: dict[str, Any]) -> Runner:
 
 
 def mlp_engine(d: dict[str, Any]) -> Runner:
-    """The same MLP with this engine: `x @ W.T + b`, relu, log_softmax and a one-hot pick, then backward."""
+    """The same MLP as a user of this project writes it: nn.Linear and ReLU in nn.Sequential,
+    nn.cross_entropy, optim.SGD; backward(retain_grads=False) keeps no intermediate gradients."""
+    import nn
     from autograd import Value
 
-    params = [(Value(w, label=f"W{k}"), Value(b, label=f"b{k}")) for k, (w, b) in enumerate(d["layers"])]
-    xs, ys, lr = d["xs"], d["ys"], d["lr"]
-    classes = d["layers"][-1][0].shape[0]
-    dt = d["layers"][0][0].dtype
-    onehots = [np.eye(classes, dtype=dt)[y] * dt.type(-1.0 / len(y)) for y in ys]
+    mods: list[Any] = []
+    for k, (w, b) in enumerate(d["layers"]):
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        lin.weight.data, lin.bias.data = w.copy(), b.copy()
+        mods += [lin, nn.ReLU()] if k < len(d["layers"]) - 1 else [lin]
+    model = nn.Sequential(*mods)
+    opt = nn.optim.SGD(model.parameters(), lr=d["lr"])
+    xs, ys = [Value(x, requires_grad=False) for x in d["xs"]], d["ys"]
     it = [0]
-    last = len(params) - 1
 
     def step() -> float:
         i = it[0] % len(xs)
         it[0] += 1
-        h = Value(xs[i], requires_grad=False)
-        for k, (w, b) in enumerate(params):
-            h = h @ w.T + b
-            if k < last:
-                h = h.relu()
-        loss = (h.log_softmax(axis=1) * onehots[i]).sum()
-        for w, b in params:
-            w.zero_grad()
-            b.zero_grad()
-        loss.backward()
-        for w, b in params:
-            w.data -= lr * w.grad
-            b.data -= lr * b.grad
+        loss = nn.cross_entropy(model(xs[i]), ys[i])
+        opt.zero_grad()
+        loss.backward(retain_grads=False)
+        opt.step()
         return float(loss.data)
 
+    step.model = model  # type: ignore[attr-defined]  (for the tests)
     return step
 
 
