@@ -22,10 +22,11 @@ __all__ = ["Linear", "Neuron", "Layer", "MLP", "Sequential", "Dropout"]
 _HE = {"relu", "leaky_relu", "elu", "gelu"}
 
 
-def _check_width(x: Value, n: int, who: str) -> None:
+def _check_width(x: Value, n: int, who: Any) -> None:
+    """`who` is the module: its repr (which walks its children) is built only for the error message."""
     if x.ndim == 0 or x.shape[-1] != n:
         raise ValueError(
-            f"{who} expects inputs with {n} features in the last dimension (shape ({n},) for one sample, "
+            f"{who!r} expects inputs with {n} features in the last dimension (shape ({n},) for one sample, "
             f"(batch, {n}) for a batch), got shape {x.shape}"
         )
 
@@ -65,7 +66,7 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Value:
         x = _value(x)
-        _check_width(x, self.in_features, repr(self))
+        _check_width(x, self.in_features, self)
         y = x @ self.weight.T
         return y if self.bias is None else y + self.bias
 
@@ -92,7 +93,7 @@ class Neuron(Module):
 
     def forward(self, x: Any) -> Value:
         x = _value(x)
-        _check_width(x, self.nin, repr(self))
+        _check_width(x, self.nin, self)
         return self.activation.forward(x @ self.weight + self.bias)  # inline: no scope of its own in graph pictures
 
     def extra_repr(self) -> str:
