@@ -226,6 +226,8 @@ def render_graph(root: Value | Sequence[Value], path: str | os.PathLike[str], fo
         if not suffix:
             raise ValueError(f"render_graph: cannot tell the format of {str(path)!r}; give it a suffix ({', '.join('.' + f for f in FORMATS)}) or format=")
         format = suffix
+    if not isinstance(format, str):
+        raise TypeError(f"render_graph: format must be a string such as 'png', got {type(format).__name__}: {format!r}"[:200])
     format = format.lower().lstrip(".")
     if format not in FORMATS:
         raise ValueError(f"render_graph: unsupported format {format!r}; choose one of {', '.join(FORMATS)}")

@@ -88,6 +88,17 @@ callables_or_args = st.one_of(st.sampled_from(FUNCS), args)
 # ---- the harness ----------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _in_a_temp_dir(tmp_path_factory):
+    """Fuzzed calls may write files (render_graph, nn.fit's outputs): keep them out of the repo."""
+    old = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("fuzz"))
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
 def _snapshot(xs: tuple[Any, ...]) -> list[Any]:
     return [(x._data.copy() if isinstance(x._data, np.ndarray) else x._data, x._grad) if isinstance(x, Value) else None for x in xs]
 
