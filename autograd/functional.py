@@ -62,6 +62,17 @@ def _argnums(argnums: int | Sequence[int], nargs: int) -> tuple[int, ...]:
     return tuple(i % nargs for i in nums)
 
 
+def _prepare(args: tuple[Any, ...], argnums: int | Sequence[int]) -> tuple[tuple[int, ...], list[Any], bool]:
+    """The chosen argument positions, the arguments with those made fresh Values, and whether to record a graph."""
+    nums = _argnums(argnums, len(args))
+    args_l = list(args)
+    nested = _nesting.depth > 0
+    for i in nums:
+        args_l[i], outer = _fresh(args_l[i])
+        nested = nested or outer
+    return nums, args_l, nested
+
+
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
     """A function returning (f(*args), gradient of f with respect to args[argnums]).
 
@@ -73,12 +84,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nums = _argnums(argnums, len(args))
-        args_l = list(args)
-        nested = _nesting.depth > 0
-        for i in nums:
-            args_l[i], outer = _fresh(args_l[i])
-            nested = nested or outer
+        nums, args_l, nested = _prepare(args, argnums)
         out = _call(f, args_l, kwargs)
         if not isinstance(out, Value):
             raise TypeError(f"{getattr(f, '__name__', 'f')} must return a Value to be differentiated, it returned {type(out).__name__}")
@@ -146,12 +152,7 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callabl
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums(argnums, len(args))
-        args_l = list(args)
-        nested = _nesting.depth > 0
-        for i in nums:
-            args_l[i], outer = _fresh(args_l[i])
-            nested = nested or outer
+        nums, args_l, nested = _prepare(args, argnums)
         result = _call(f, args_l, kwargs)
         outs = _outputs(result, f, "jacobian")
         xs = [args_l[i] for i in nums]

@@ -25,6 +25,40 @@ def _scalarize(out: Any, fname: str, proj: np.ndarray | None) -> Any:
     return out if proj is None else (out * proj).sum()
 
 
+def _central_differences(fn: Callable[[list[np.ndarray]], float], arrays: list[np.ndarray], k: int, eps: float) -> np.ndarray:
+    """d fn / d arrays[k], element by element, as (fn(x + eps) - fn(x - eps)) / (2 eps)."""
+    a = arrays[k]
+    num = np.zeros_like(a)
+    flat, out = a.reshape(-1), num.reshape(-1)  # views: perturbing flat perturbs arrays[k]
+    for j in range(flat.size):
+        old = flat[j]
+        flat[j] = old + eps
+        plus = fn(arrays)
+        flat[j] = old - eps
+        minus = fn(arrays)
+        flat[j] = old
+        out[j] = (plus - minus) / (2 * eps)
+    return num
+
+
+def _report(fname: str, k: int, a: np.ndarray, ga: np.ndarray, num: np.ndarray, atol: float, rtol: float, what: str) -> str:
+    """'' when ga matches num elementwise (|ga - num| <= atol + rtol |num|), else a message naming the worst element."""
+    err = np.abs(ga - num)
+    bad = ~(err <= atol + rtol * np.abs(num))  # also catches nan
+    if not bad.any():
+        return ""
+    score = np.where(np.isnan(err), np.inf, err)
+    worst = np.unravel_index(int(np.argmax(np.where(bad, score, -1))), a.shape) if a.ndim else ()
+    an, nu, e = ga[worst], num[worst], err[worst]
+    rel = e / max(abs(nu), 1e-300)
+    where_ = f"element {tuple(int(i) for i in worst)}" if a.ndim else "the scalar"
+    return (
+        f"{what} failed for {fname}, input {k} (shape {a.shape}): {int(bad.sum())} of {a.size} elements differ.\n"
+        f"  worst at {where_}: analytic {an:.10g}, numeric {nu:.10g}, abs error {e:.3g}, rel error {rel:.3g} "
+        f"(allowed: atol {atol:g} + rtol {rtol:g} * |numeric|)"
+    )
+
+
 def gradcheck(
     f: Callable[..., Any],
     *inputs: Any,
@@ -64,29 +98,8 @@ def gradcheck(
         ga = np.asarray(ga, dtype=np.float64)
         if ga.shape != a.shape:
             raise GradcheckError(f"gradcheck: the gradient of input {k} has shape {ga.shape}, the input has shape {a.shape}")
-        num = np.zeros_like(a)
-        flat = a.reshape(-1)
-        for j in range(flat.size):
-            old = flat[j]
-            flat[j] = old + eps
-            plus = evaluate(arrays)
-            flat[j] = old - eps
-            minus = evaluate(arrays)
-            flat[j] = old
-            num.reshape(-1)[j] = (plus - minus) / (2 * eps)
-        err = np.abs(ga - num)
-        bad = ~(err <= atol + rtol * np.abs(num))  # also catches nan
-        if bad.any():
-            score = np.where(np.isnan(err), np.inf, err)
-            worst = np.unravel_index(int(np.argmax(np.where(bad, score, -1))), a.shape) if a.ndim else ()
-            an, nu, e = ga[worst], num[worst], err[worst]
-            rel = e / max(abs(nu), 1e-300)
-            where_ = f"element {tuple(int(i) for i in worst)}" if a.ndim else "the scalar"
-            msg = (
-                f"gradcheck failed for {fname}, input {k} (shape {a.shape}): {int(bad.sum())} of {a.size} elements differ.\n"
-                f"  worst at {where_}: analytic {an:.10g}, numeric {nu:.10g}, abs error {e:.3g}, rel error {rel:.3g} "
-                f"(allowed: atol {atol:g} + rtol {rtol:g} * |numeric|)"
-            )
+        msg = _report(fname, k, a, ga, _central_differences(evaluate, arrays, k, eps), atol, rtol, "gradcheck")
+        if msg:
             if proj is not None:
                 msg += f"\n  ({fname} returns shape {out.shape}; checked through a random projection with seed {seed})"
             if hint:
@@ -123,24 +136,6 @@ def _kink_hint(root: Value, eps: float) -> str:
 
 
 # ---- second derivatives ------------------------------------------------------------
-
-
-def _first_report(fname: str, k: int, a: np.ndarray, ga: np.ndarray, num: np.ndarray, atol: float, rtol: float, what: str) -> str:
-    """'' when ga matches num elementwise (|ga - num| <= atol + rtol |num|), else a message naming the worst element."""
-    err = np.abs(ga - num)
-    bad = ~(err <= atol + rtol * np.abs(num))  # also catches nan
-    if not bad.any():
-        return ""
-    score = np.where(np.isnan(err), np.inf, err)
-    worst = np.unravel_index(int(np.argmax(np.where(bad, score, -1))), a.shape) if a.ndim else ()
-    an, nu, e = ga[worst], num[worst], err[worst]
-    rel = e / max(abs(nu), 1e-300)
-    where_ = f"element {tuple(int(i) for i in worst)}" if a.ndim else "the scalar"
-    return (
-        f"{what} failed for {fname}, input {k} (shape {a.shape}): {int(bad.sum())} of {a.size} elements differ.\n"
-        f"  worst at {where_}: analytic {an:.10g}, numeric {nu:.10g}, abs error {e:.3g}, rel error {rel:.3g} "
-        f"(allowed: atol {atol:g} + rtol {rtol:g} * |numeric|)"
-    )
 
 
 def gradgradcheck(
@@ -184,7 +179,7 @@ def gradgradcheck(
     for k, (a, gv, gp) in enumerate(zip(arrays, first, plain, strict=True)):
         gv = np.asarray(gv.data if isinstance(gv, Value) else gv, dtype=np.float64)
         what = "gradgradcheck (first derivatives on Values vs on arrays)"
-        msg = _first_report(fname, k, a, gv, np.asarray(gp, dtype=np.float64), atol, rtol, what)
+        msg = _report(fname, k, a, gv, np.asarray(gp, dtype=np.float64), atol, rtol, what)
         if msg:
             raise GradcheckError(msg + notes)
     s = sum(((g * u).sum() for g, u in zip(first, us, strict=True)), Value(0.0, requires_grad=False))
@@ -196,18 +191,8 @@ def gradgradcheck(
         return float(sum(np.sum(np.asarray(g) * u) for g, u in zip(gs, us, strict=True)))
 
     for k, (a, ga) in enumerate(zip(arrays, analytic, strict=True)):
-        ga = np.asarray(ga, dtype=np.float64)
-        num = np.zeros_like(a)
-        flat = a.reshape(-1)
-        for j in range(flat.size):
-            old = flat[j]
-            flat[j] = old + eps
-            plus = directional(arrays)
-            flat[j] = old - eps
-            minus = directional(arrays)
-            flat[j] = old
-            num.reshape(-1)[j] = (plus - minus) / (2 * eps)
-        msg = _first_report(fname, k, a, ga, num, atol, rtol, "gradgradcheck")
+        num = _central_differences(directional, arrays, k, eps)
+        msg = _report(fname, k, a, np.asarray(ga, dtype=np.float64), num, atol, rtol, "gradgradcheck")
         if msg:
             raise GradcheckError(msg + notes)
     return True
