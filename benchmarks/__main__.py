@@ -95,6 +95,7 @@ def run_workload(w: Workload, quick: bool, reps: int, peers: bool) -> dict[str, 
     size = w.sized(quick)
     d = w.data(size)
     runners = {name: make(d) for name, make in w.impls.items()}
+    reps = min(reps, w.max_reps)
     res = timing.measure(runners, w.calls(size), w.units(size), reps)
     row: dict[str, Any] = {"key": w.key, "title": w.title, "unit": w.unit, "impls": {}}
     ref = res["numpy"]["losses"]
@@ -175,10 +176,12 @@ def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
         if "micrograd-gc-off" in im:
             mg += f" ({ratio('micrograd-gc-off')} gc off)"
         eng = f"**{ratio('engine')}**"
+        if "engine-gc-off" in im:
+            eng += f" ({ratio('engine-gc-off')} gc off: {fmt_time(im['engine-gc-off']['median'])})"
         if "peak_bytes" in im["engine"]:
             eng += f"; memory {im['engine']['peak_bytes'] / im['numpy']['peak_bytes']:.2f}×"
         met = {True: "yes", False: "**no**", None: "peer skipped"}[r["met"]]
-        diffs = ", ".join(f"{n} {v['loss_diff']:.1e}" for n, v in im.items() if n != "numpy" and "loss_diff" in v)
+        diffs = ", ".join(f"{n} {v['loss_diff']:.1e}" for n, v in im.items() if n not in ("numpy", "engine-gc-off") and "loss_diff" in v)
         lines.append(f"| {r['key']} | {r['unit']} | {cell('numpy')} | {cell('engine')} | {eng} | {ratio('torch')} | {mg} | {diffs} | {r['target']} | {met} |")
     skipped = sorted({f"{n}: {v['skipped']}" for r in rows for n, v in r["impls"].items() if "skipped" in v})
     if skipped:

@@ -37,11 +37,16 @@ def measure(runners: dict[str, Callable[[], float]], calls: int, units: int, rep
 
 
 def peak_memory(make: Callable[[], Callable[[], float]], calls: int) -> int:
-    """Peak bytes that numpy and Python allocated while building a runner and making `calls` calls (tracemalloc)."""
+    """Peak bytes traced (tracemalloc: numpy's arrays and Python's objects) while making `calls` calls.
+
+    What the runner holds from its setup (weights, data) counts; a transient peak of the setup
+    itself (e.g. a layer initialised in float64 and then given float32 weights) does not.
+    """
     gc.collect()
     tracemalloc.start()
     try:
         run = make()
+        tracemalloc.reset_peak()
         for _ in range(calls):
             run()
         return tracemalloc.get_traced_memory()[1]
