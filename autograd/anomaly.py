@@ -15,7 +15,8 @@ import contextlib
 import functools
 import os
 import sys
-from typing import Any, Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 

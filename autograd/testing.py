@@ -14,7 +14,8 @@ with finite differences (step 1e-6) never straddle a kink (`avoid`) or a tie (`d
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st

@@ -9,8 +9,8 @@ softmax([z, 0, -1]) against z, with the engine's dp0/dz.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 

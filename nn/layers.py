@@ -7,7 +7,8 @@ one sample per row), with one weight matrix per layer underneath, not one Value 
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -8,7 +8,8 @@ so an optimizer never keeps a graph alive.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

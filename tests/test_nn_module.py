@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Value
-from autograd import engine
+from autograd import Value, engine
 
 
 class Custom(nn.Module):
@@ -123,7 +122,7 @@ def test_load_state_dict_copies_values():
     a, b = nn.MLP(2, [3, 1], rng=0), nn.MLP(2, [3, 1], rng=1)
     res = b.load_state_dict(a.state_dict())
     assert res.missing_keys == [] and res.unexpected_keys == []
-    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+    for (_, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
         np.testing.assert_array_equal(pa.data, pb.data)
     x = np.random.default_rng(0).normal(size=(5, 2))
     np.testing.assert_array_equal(a(x).data, b(x).data)
