@@ -15,6 +15,7 @@ import contextlib
 import functools
 import os
 import sys
+from types import FrameType
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -70,7 +71,7 @@ def is_anomaly_enabled() -> bool:
 
 def _creation_site() -> str | None:
     """file:line (function) of the innermost frame outside the autograd and nn packages."""
-    f = sys._getframe(2)
+    f: FrameType | None = sys._getframe(2)
     while f is not None:
         fname = f.f_code.co_filename
         lib = _is_library.get(fname)
@@ -114,7 +115,7 @@ def _input_names(v: Value) -> str:
 
 def check_forward(v: Value) -> None:
     """Record where v was created; raise AnomalyError if its value is not finite (called by engine.apply)."""
-    v._site = _creation_site()
+    v._site = _creation_site()  # type: ignore[attr-defined]
     bad = _bad(v._data)
     if bad is not None:
         raise AnomalyError(

@@ -114,7 +114,7 @@ _KINKS = {ops.Relu: 0.0, ops.Abs: 0.0, ops.LeakyRelu: 0.0, ops.BinaryStep: 0.0}
 
 def _kink_hint(root: Value, eps: float) -> str:
     """Where the point sits within eps of a kink or a tie, where finite differences are not meaningful."""
-    notes = []
+    notes: list[str] = []
     for node in toposort(root):
         op = node._op
         if op is None:

@@ -35,7 +35,7 @@ class Op:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        rules = []
+        rules: list[Callable[..., Any]] = []
         while hasattr(cls, f"vjp{len(rules)}"):
             rules.append(getattr(cls, f"vjp{len(rules)}"))
         if rules:
@@ -50,7 +50,7 @@ class Op:
         return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in params.items())})" if params else self.name
 
     def params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__ if not k.startswith("_")}
+        return {k: getattr(self, k) for k in self.__slots__ if not k.startswith("_")}  # type: ignore[attr-defined,var-annotated]
 
     def __repr__(self) -> str:
         return f"<op {self.label()}>"

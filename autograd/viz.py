@@ -511,7 +511,7 @@ def _kind(v: Value, is_root: bool, modules: _Modules) -> str:
     return "input"
 
 
-def _number(x: float, fmt: str) -> str:
+def _number(x: Any, fmt: str) -> str:
     s = format(float(x), fmt)
     return "0" if s in ("-0", "-0.0") or (float(x) == 0 and "e" in s) else s
 
@@ -620,6 +620,7 @@ def _copy_attrs(kind: str, original: str, n_uses: int) -> dict[str, str]:
 
 
 def _op_label(v: Value) -> str:
+    assert v._op is not None
     return f"<<b>{_esc(v._op.label())}</b>>"
 
 

@@ -46,7 +46,7 @@ def accuracy(output: Any, target: Any, threshold: float = 0.5) -> float:
 
 def _auto_metric(out: np.ndarray, y: np.ndarray) -> bool:
     """Accuracy is reported automatically when the output has a class axis matching the targets."""
-    return out.ndim >= 1 and out.shape[-1] >= 2 and (
+    return bool(out.ndim >= 1 and out.shape[-1] >= 2) and bool(
         (y.shape == out.shape[:-1] and y.dtype.kind in "iub") or (y.shape == out.shape and np.isin(y, (0, 1)).all())
     )
 
