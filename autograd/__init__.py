@@ -1,25 +1,30 @@
 """A small reverse-mode automatic differentiation engine on numpy."""
 
+# NOTE: value first; engine and ops import it back while it finishes loading.
 from .value import Value
-from .engine import no_grad, enable_grad, is_grad_enabled
-from .ops import concatenate, stack, where, maximum, minimum
-from .functional import grad, value_and_grad, jacobian, hessian, hvp, vjp, jvp
-from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+
+# isort: split
 from .anomaly import detect_anomaly
+from .engine import enable_grad, is_grad_enabled, no_grad
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops import concatenate, maximum, minimum, stack, where
 from .viz import draw_graph, render_graph
 
 __all__ = [
-    "draw_graph",
-    "render_graph",
+    # the graph
     "Value",
-    "no_grad",
-    "enable_grad",
-    "is_grad_enabled",
     "concatenate",
     "stack",
     "where",
     "maximum",
     "minimum",
+    # recording modes
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    # gradients as functions
     "grad",
     "value_and_grad",
     "jacobian",
@@ -27,9 +32,12 @@ __all__ = [
     "hvp",
     "vjp",
     "jvp",
+    # checking gradients
     "gradcheck",
     "gradgradcheck",
     "GradcheckError",
-    "detect_anomaly",
+    # pictures
+    "draw_graph",
+    "render_graph",
 ]
 __version__ = "0.1.0"
