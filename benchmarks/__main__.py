@@ -1,4 +1,4 @@
-"""Run the benchmark suite: `python -m benchmarks [--quick] [--only W2,W4] [--out out/bench]`.
+"""Run the benchmark suite: `python -m benchmarks [--quick] [--only W2,W4] [--out DIR]`.
 
 Each workload runs for this engine and for hand-written numpy in this process, interleaved,
 warm-up first, then several repetitions; the peers (micrograd, PyTorch) run in their own
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions after the warm-up (default 5)")
     ap.add_argument("--only", default="", help="comma-separated workload prefixes, e.g. W2,W4")
     ap.add_argument("--no-peers", action="store_true", help="skip micrograd and PyTorch")
-    ap.add_argument("--out", default="out/bench", help="folder for results.md, ratios.png, results.json")
+    ap.add_argument("--out", default="benchmarks/results", help="folder for results.md, ratios.png, results.json (default benchmarks/results)")
     ap.add_argument("--wall", action="store_true", help="time with the wall clock instead of the process's CPU time")
     ap.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (default 1: steadier numbers; 0 leaves the libraries' defaults)")
     a = ap.parse_args(argv)
