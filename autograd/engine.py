@@ -53,7 +53,7 @@ def is_grad_enabled() -> bool:
 
 _new = Value.__new__
 _ndarray = np.ndarray
-_refs = sys.getrefcount
+_refs = getattr(sys, "getrefcount", lambda x: 1 << 30)  # elsewhere than CPython: always copy
 
 
 def apply(op: Any, *xs: Value) -> Value:

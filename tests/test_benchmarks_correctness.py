@@ -78,3 +78,45 @@ def test_suite_writes_table_and_chart(tmp_path):
     assert "| W2 |" in md and "| W5 |" in md and "Machine:" in md
     png = Path(tmp_path / "ratios.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+# ---- engine properties the speed-ups rely on ------------------------------------------------------
+
+
+def test_weight_gradient_of_x_at_w_transposed_is_exact_c_ordered_and_owned():
+    from autograd import Value
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 4))
+    w, b = Value(rng.standard_normal((3, 4))), Value(rng.standard_normal(3))
+    y = x @ w.T + b
+    y.backward(np.ones((5, 3)))
+    np.testing.assert_allclose(w.grad, np.ones((5, 3)).T @ x, rtol=1e-14)
+    assert w.grad.flags.c_contiguous and w.grad.flags.writeable  # an SGD update walks it in w's order
+    grads = [w.grad, b.grad, y.grad]
+    w.grad[...] = 0  # editing one gradient in place changes no other
+    assert np.all(grads[1] != 0) and np.all(grads[2] == 1)
+
+
+def test_fan_out_and_kept_intermediate_gradients_never_share_memory():
+    from autograd import Value
+
+    a = Value(np.arange(3.0))
+    s = a + a  # Add hands the same gradient to both inputs
+    t = s * 1.0
+    t.backward(np.ones(3))
+    arrays = [a.grad, s.grad, t.grad]
+    assert not any(np.shares_memory(p, q) for i, p in enumerate(arrays) for q in arrays[i + 1 :])
+    np.testing.assert_array_equal(a.grad, 2.0)
+
+
+def test_scalar_leaves_keep_their_0d_arrays_and_update_in_place():
+    from autograd import Value
+
+    w = Value(2.0)
+    loss = (w * 3.0 + 1.0) * w
+    loss.backward()
+    assert type(w.data) is np.ndarray and w.data.shape == () and float(w.grad) == 2 * 3.0 * 2.0 + 1.0
+    d = w.data
+    d -= 0.5 * w.grad  # an optimizer's in-place update reaches the leaf
+    assert float(w.data) == 2.0 - 0.5 * 13.0
