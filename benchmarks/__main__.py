@@ -16,9 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .workloads import Workload
@@ -84,7 +82,7 @@ def run_peer(peer: str, w: Workload, quick: bool, reps: int) -> dict[str, Any]:
     except subprocess.TimeoutExpired:
         return {"skipped": "took more than 30 minutes"}
     if p.returncode != 0:
-        last = (p.stderr.strip().splitlines() or ["exit code %d" % p.returncode])[-1]
+        last = (p.stderr.strip().splitlines() or [f"exit code {p.returncode}"])[-1]
         return {"skipped": f"failed: {last[:120]}"}
     return json.loads(p.stdout)
 
@@ -156,7 +154,7 @@ def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
     for r in rows:
         im = r["impls"]
 
-        def cell(name: str) -> str:
+        def cell(name: str, im: dict[str, Any] = im) -> str:
             v = im.get(name)
             if v is None:
                 return "–"
@@ -164,7 +162,7 @@ def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
                 return "skipped"
             return f"{fmt_time(v['median'])} [{fmt_time(v['min'])}–{fmt_time(v['max'])}]"
 
-        def ratio(name: str) -> str:
+        def ratio(name: str, im: dict[str, Any] = im) -> str:
             v = im.get(name)
             if v is None:
                 return "–"

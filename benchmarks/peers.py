@@ -13,7 +13,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import timing
 from .workloads import Runner, get

@@ -6,7 +6,8 @@ import gc
 import os
 import time
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # CPU seconds of this process (all its threads), so other programs on the machine do not
 # count; BENCH_CLOCK=wall switches to time.perf_counter.
