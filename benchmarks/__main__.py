@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions after the warm-up (default 5)")
     ap.add_argument("--only", default="", help="comma-separated workload prefixes, e.g. W2,W4")
     ap.add_argument("--no-peers", action="store_true", help="skip micrograd and PyTorch")
-    ap.add_argument("--out", default="benchmarks/results", help="folder for results.md, ratios.png, results.json (default benchmarks/results)")
+    ap.add_argument("--out", default=None, help="folder for results.md, ratios.png, results.json (default benchmarks/results; out/bench-quick with --quick)")
     ap.add_argument("--wall", action="store_true", help="time with the wall clock instead of the process's CPU time")
     ap.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (default 1: steadier numbers; 0 leaves the libraries' defaults)")
     a = ap.parse_args(argv)
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
 
     only = [s.strip() for s in a.only.split(",") if s.strip()]
     chosen = [w for w in WORKLOADS if not only or any(w.key.startswith(o) for o in only)]
-    out = Path(a.out)
+    out = Path(a.out or ("out/bench-quick" if a.quick else "benchmarks/results"))
     out.mkdir(parents=True, exist_ok=True)
     mach = machine() + f"; {a.threads or 'default'} BLAS/PyTorch thread(s)"
     print(f"Machine: {mach}", flush=True)
