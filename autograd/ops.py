@@ -520,11 +520,16 @@ class Sum(Op):
         return {k: v for k, v in (("axis", self.axis), ("keepdims", self.keepdims)) if v is not None and v is not False}  # axis=0 == False
 
     def forward(self, x):
-        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
 
     def vjp0(self, g, out, x):
-        shape = np.shape(_data(x))
-        return broadcast_to(g.reshape(_keepdims_shape(shape, self.axis)), shape)
+        return broadcast_to(self._keep(g, x), np.shape(_data(x)))
+
+    def _keep(self, g: Any, x: Any) -> Any:
+        """g with the reduced axes put back as size 1, so it broadcasts against x."""
+        if self.axis is None or self.keepdims:  # g is 0-d, or already has them
+            return g
+        return g.reshape(_keepdims_shape(np.shape(_data(x)), self.axis))
 
 
 class Mean(Sum):
@@ -539,9 +544,8 @@ class Mean(Sum):
         return np.mean(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp0(self, g, out, x):
-        shape = np.shape(_data(x))
         n = np.size(_data(x)) // max(np.size(_data(out)), 1)
-        return broadcast_to(g.reshape(_keepdims_shape(shape, self.axis)) / n, shape)
+        return broadcast_to(self._keep(g, x) / n, np.shape(_data(x)))
 
 
 class Max(Sum):
@@ -561,7 +565,7 @@ class Max(Sum):
         kshape = _keepdims_shape(np.shape(xd), self.axis)
         hit = xd == np.reshape(_data(out), kshape)
         share = hit / hit.sum(axis=self.axis, keepdims=True)
-        return broadcast_to(g.reshape(kshape), np.shape(xd)) * share.astype(np.result_type(xd, np.float32))
+        return g.reshape(kshape) * share.astype(np.result_type(xd, np.float32))  # broadcasts to x's shape
 
 
 class Min(Max):
@@ -810,10 +814,17 @@ def sigmoid(x: Any) -> Any:
 
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
-    """x broadcast to shape (array or Value)."""
+    """x broadcast to shape: a Value through the graph; an array as a fresh writable copy."""
     if np.shape(_data(x)) == tuple(shape):
         return x
-    return _call(BroadcastTo(shape), x)
+    if isinstance(x, Value):
+        return apply(BroadcastTo(shape), x)
+    # NOTE: not np.broadcast_to: it costs ~4 us a call, and its read-only view would be copied anyway
+    # when stored as a .grad; filling a new array is ~1 us and hands the engine an array it owns.
+    dtype = getattr(x, "dtype", None)
+    out = np.empty(shape, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
+    out[...] = x
+    return out
 
 
 def scatter_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
