@@ -15,8 +15,8 @@ import contextlib
 import functools
 import os
 import sys
-from types import FrameType
 from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any, TypeVar
 
 import numpy as np

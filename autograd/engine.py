@@ -6,7 +6,8 @@ import contextlib
 import gc
 import sys
 import threading
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -6,7 +6,8 @@ bookkeeping lives in `engine.py`.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -326,7 +327,7 @@ class Value:
     def transpose(self, *axes: Any) -> Value:
         """Axes permuted (reversed when none are given), as numpy's transpose."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
+            axes = () if axes[0] is None else tuple(axes[0])
         return _apply(_ops.Transpose(tuple(axes) if axes else None), self)
 
     @property
