@@ -5,9 +5,10 @@ Measured with tracemalloc (Python-level allocations, numpy's arrays included).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -19,24 +20,30 @@ from autograd import Value
 MiB = 1 << 20
 
 
-def _measure_growth(step: Callable[[], None], steps: int, warmup: int = 50) -> tuple[int, int]:
-    """Bytes still allocated after `steps` calls (cycle collector off), and the cycles gc then finds."""
-    for _ in range(warmup):  # caches, lazily imported modules, optimizer state: allocated once
-        step()
+@contextlib.contextmanager
+def _traced_without_gc() -> Iterator[int]:
+    """tracemalloc on and the cycle collector off inside; yields the bytes allocated at the start."""
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     tracemalloc.start()
     try:
-        base = tracemalloc.get_traced_memory()[0]
+        yield tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+        if was_enabled:
+            gc.enable()
+
+
+def _measure_growth(step: Callable[[], None], steps: int, warmup: int = 50) -> tuple[int, int]:
+    """Bytes still allocated after `steps` calls (cycle collector off), and the cycles gc then finds."""
+    for _ in range(warmup):  # caches, lazily imported modules, optimizer state: allocated once
+        step()
+    with _traced_without_gc() as base:
         for _ in range(steps):
             step()
         grown = tracemalloc.get_traced_memory()[0] - base
-    finally:
-        tracemalloc.stop()
         cycles = gc.collect()
-        if was_enabled:
-            gc.enable()
     return grown, cycles
 
 
@@ -127,12 +134,7 @@ def test_backward_peak_memory_close_to_forward(retain_grads, factor):
     the default retain_grads=True (every intermediate keeps a .grad as large as its value, by design).
     """
     rng = np.random.default_rng(0)
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
+    with _traced_without_gc() as base:
         x = Value(rng.normal(size=(200, 100)))
         loss = _deep_tensor_graph(x, 100)
         forward = tracemalloc.get_traced_memory()[0] - base
@@ -142,10 +144,6 @@ def test_backward_peak_memory_close_to_forward(retain_grads, factor):
         assert x.grad.shape == (200, 100)
         del loss  # the whole graph is freed by reference counting alone
         left = tracemalloc.get_traced_memory()[0] - base
-    finally:
-        tracemalloc.stop()
-        if was_enabled:
-            gc.enable()
     assert forward > 20 * MiB  # the graph holds ~200 arrays of 160 KB
     assert peak <= factor * forward, f"backward peaked at {peak / forward:.2f}x the forward's memory"
     assert left < 1 * MiB, f"{left / MiB:.1f} MiB still allocated after the graph was dropped"
