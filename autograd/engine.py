@@ -11,15 +11,29 @@ from typing import Any
 
 import numpy as np
 
-from .value import Value, as_array
+from .value import Constant, Value, as_array
+
+
+class _State:
+    """One thread's switches, read once per op (one thread-local lookup, then plain slots)."""
+
+    __slots__ = ("grad_enabled", "anomaly", "scope")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+        self.scope: Any = None
 
 
 class _Mode(threading.local):
     """Per-thread switches: recording on/off, anomaly checks, the module scope being run."""
 
-    grad_enabled = True
-    anomaly = False
-    scope: Any = None
+    def __init__(self) -> None:  # runs once in each thread that touches `mode`
+        self.s = _State()
+
+    grad_enabled = property(lambda self: self.s.grad_enabled, lambda self, v: setattr(self.s, "grad_enabled", v))
+    anomaly = property(lambda self: self.s.anomaly, lambda self, v: setattr(self.s, "anomaly", v))
+    scope = property(lambda self: self.s.scope, lambda self, v: setattr(self.s, "scope", v))
 
 
 mode = _Mode()
@@ -54,57 +68,190 @@ def is_grad_enabled() -> bool:
 
 _new = Value.__new__
 _ndarray = np.ndarray
+_F64 = np.dtype(np.float64)
+_f64 = np.float64
 _refs = getattr(sys, "getrefcount", lambda x: 1 << 30)  # elsewhere than CPython: always copy
+# What a forward or a rule may raise on bad input; on Python floats also 1/0.0, math.log(0.0), overflow.
+_ERRORS = (ValueError, IndexError, TypeError, ArithmeticError)
+_FLOAT_ERRORS = (ValueError, ArithmeticError)
 
 
-def apply(op: Any, *xs: Value) -> Value:
-    """Run `op` forward on the inputs' data; record the node only if some input requires grad."""
+class _NotFinite(ArithmeticError):
+    """A Python float result is inf or nan: it is computed again on numpy scalars, for numpy's warning."""
+
+
+# NOTE: float64 scalars flow through forwards and rules as Python floats: the same IEEE doubles as
+# numpy's, with arithmetic ~3x and math.tanh/exp ~6x cheaper than on numpy scalars. Where Python
+# raises instead of returning inf or nan (x / 0.0, math.log(0.0)), or returns inf or nan without
+# numpy's warning (1e300 * 1e300), the call is made again on numpy scalars (`_forward_again`,
+# `_rule_again`), so values and warnings are numpy's. A 0-d float32 array goes in as a numpy
+# scalar and stays float32.
+
+
+def apply1(op: Any, x: Value) -> Value:
+    """`apply` for a one-input op (no tuple, no star-call: this is the hot path)."""
+    a = x._data
+    if type(a) is _ndarray:
+        if not a.shape:
+            a = a.item() if a.dtype is _F64 and op.floats else a[()]
+    elif type(a) is float and not op.floats:
+        a = _f64(a)
     try:
-        # NOTE: unrolled for one and two inputs (nearly every op): no list, no star-call. A 0-d array
-        # (a scalar leaf) goes in as a numpy scalar: the same value, and arithmetic ~10x cheaper.
-        n = len(xs)
-        if n == 2:
-            a, b = xs[0]._data, xs[1]._data
-            if type(a) is _ndarray and not a.shape:
-                a = a[()]
-            if type(b) is _ndarray and not b.shape:
-                b = b[()]
-            data = op.forward(a, b)
-        elif n == 1:
-            a = xs[0]._data
-            data = op.forward(a[()] if type(a) is _ndarray and not a.shape else a)
-        else:
-            data = op.forward(*[x._data for x in xs])
-    except (ValueError, IndexError, TypeError) as e:
-        raise type(e)(f"{op.label()}: {e} (input shapes {', '.join(str(np.shape(x._data)) for x in xs)})") from None
-    except OverflowError as e:  # numpy given a huge int as an axis, shape or index
-        raise ValueError(f"{op.label()}: {e} (input shapes {', '.join(str(np.shape(x._data)) for x in xs)})") from None
+        data = op.forward(a)
+        if type(data) is float and data - data:  # inf or nan
+            raise _NotFinite
+    except _ERRORS as e:
+        data = _forward_again(op, (a,), (x,), e)
     v = _new(Value)
     v._data = data
     v._grad = None
     v.label = None
-    m = mode
-    if m.grad_enabled:
-        for x in xs:
-            if x.requires_grad:
-                v.requires_grad = True
-                v._op = op
-                v.parents = xs
-                v.scope = m.scope
-                if m.anomaly:
-                    _anomaly_forward(v)
-                return v
+    if x.requires_grad:
+        s = mode.s
+        if s.grad_enabled:
+            v.requires_grad = True
+            v._op = op
+            v._a = x
+            v._b = None
+            v.scope = s.scope
+            if s.anomaly:
+                _anomaly_forward(v)
+            return v
     v.requires_grad = False
     v._op = None
-    v.parents = ()
     v.scope = None
     return v
+
+
+def apply2(op: Any, x: Value, y: Value) -> Value:
+    """`apply` for a two-input op."""
+    a = x._data
+    ta = type(a)
+    if ta is _ndarray and not a.shape:
+        a = a.item() if a.dtype is _F64 and op.floats else a[()]
+        ta = type(a)
+    b = y._data
+    tb = type(b)
+    if tb is _ndarray and not b.shape:
+        b = b.item() if b.dtype is _F64 and op.floats else b[()]
+        tb = type(b)
+    if (ta is float or tb is float) and not (op.floats and (ta is float or ta is int) and (tb is float or tb is int)):
+        # A Value's Python float meets numpy data (or an op that wants numpy scalars): as numpy
+        # float64 it promotes as before (a Python number would be weak: float32 * 2.0 is float32).
+        if ta is float and type(x) is not Constant:
+            a = _f64(a)
+        if tb is float and type(y) is not Constant:
+            b = _f64(b)
+    try:
+        data = op.forward(a, b)
+        if type(data) is float and data - data:  # inf or nan
+            raise _NotFinite
+    except _ERRORS as e:
+        data = _forward_again(op, (a, b), (x, y), e)
+    v = _new(Value)
+    v._data = data
+    v._grad = None
+    v.label = None
+    if x.requires_grad or y.requires_grad:
+        s = mode.s
+        if s.grad_enabled:
+            v.requires_grad = True
+            v._op = op
+            v._a = x
+            v._b = y
+            v.scope = s.scope
+            if s.anomaly:
+                _anomaly_forward(v)
+            return v
+    v.requires_grad = False
+    v._op = None
+    v.scope = None
+    return v
+
+
+def apply(op: Any, *xs: Value) -> Value:
+    """Run `op` forward on the inputs' data; record the node only if some input requires grad.
+
+    A node keeps its inputs in two slots, not a tuple (one object fewer per node for the cyclic
+    collector to track): `_a` alone for one input, `_a, _b` for two, `_b` as a tuple (`_a` None)
+    for any other number. `Value.parents` gives them as a tuple.
+    """
+    n = len(xs)
+    if n == 2:
+        return apply2(op, xs[0], xs[1])
+    if n == 1:
+        return apply1(op, xs[0])
+    raw = [_scalar(x._data, op.floats) for x in xs]
+    try:
+        data = op.forward(*raw)
+    except _ERRORS as e:
+        data = _forward_again(op, raw, xs, e)
+    v = _new(Value)
+    v._data = data
+    v._grad = None
+    v.label = None
+    s = mode.s
+    if s.grad_enabled and any(x.requires_grad for x in xs):
+        v.requires_grad = True
+        v._op = op
+        v._a = None
+        v._b = tuple(xs)
+        v.scope = s.scope
+        if s.anomaly:
+            _anomaly_forward(v)
+        return v
+    v.requires_grad = False
+    v._op = None
+    v.scope = None
+    return v
+
+
+def _scalar(a: Any, floats: bool) -> Any:
+    """Data as an op takes it: a 0-d array as a scalar, float64 ones as Python floats if the op takes them."""
+    if type(a) is _ndarray:
+        if not a.shape:
+            return a.item() if a.dtype is _F64 and floats else a[()]
+    elif type(a) is float and not floats:
+        return _f64(a)
+    return a
+
+
+def _numpy_floats(raw: Sequence[Any]) -> list[Any] | None:
+    """The arguments with Python floats made numpy float64 scalars; None if there were none."""
+    if not any(type(r) is float for r in raw):
+        return None
+    return [np.float64(r) if type(r) is float else r for r in raw]
+
+
+def _forward_again(op: Any, raw: Sequence[Any], xs: Sequence[Value], e: Exception) -> Any:
+    """The forward once more on numpy scalars if Python floats raised, else a clear error naming op and shapes."""
+    if isinstance(e, _FLOAT_ERRORS):
+        again = _numpy_floats(raw)
+        if again is not None:
+            try:
+                return op.forward(*again)
+            except _ERRORS as e2:
+                e = e2
+    shapes = ", ".join(str(np.shape(x._data)) for x in xs)
+    kind = ValueError if isinstance(e, (OverflowError, ZeroDivisionError)) else type(e)  # OverflowError: a huge int as an axis or shape
+    raise kind(f"{op.label()}: {e} (input shapes {shapes})") from None
+
+
+def _rule_again(rule: Any, op: Any, g: Any, out: Any, raw: Sequence[Any], e: Exception) -> Any:
+    """A gradient rule once more on numpy scalars if Python floats raised (x / 0.0 and the like)."""
+    again = _numpy_floats((g, out, *raw)) if isinstance(e, _FLOAT_ERRORS) else None
+    if again is None:
+        raise e
+    return rule(op, *again)
 
 
 def _anomaly_forward(v: Value) -> None:
     from .anomaly import check_forward  # imported only when anomaly mode is on
 
     check_forward(v)
+
+
+_EMIT = object()  # on toposort's stack: the node below it has all its parents emitted
 
 
 def toposort(root: Value) -> list[Value]:
@@ -114,17 +261,24 @@ def toposort(root: Value) -> list[Value]:
     seen: set[Value] = set()
     stack: list[Any] = [root]
     pop, push, emit, mark = stack.pop, stack.append, order.append, seen.add
-    # A node is pushed plain (expand it) and, once expanded, wrapped in a tuple (emit it).
     while stack:
         node = pop()
-        if type(node) is tuple:
-            emit(node[0])
+        if node is _EMIT:
+            emit(pop())
             continue
         if node in seen:
             continue
         mark(node)
-        push((node,))
-        for p in node.parents:
+        push(node)
+        push(_EMIT)
+        if node._op is None:
+            continue
+        a, b = node._a, node._b
+        if b is None:  # one input
+            if a.requires_grad and a not in seen:
+                push(a)
+            continue
+        for p in b if a is None else (a, b):
             if p.requires_grad and p not in seen:
                 push(p)
     return order
@@ -152,8 +306,8 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
     if gradient is None:
         d = root._data
-        if type(d) is np.float64 and not create_graph:
-            return np.float64(1.0)  # the common case (a scalar loss), without np.ones_like's cost
+        if (type(d) is float or type(d) is np.float64) and not create_graph:
+            return 1.0 if type(d) is float else np.float64(1.0)  # a scalar loss, without np.ones_like's cost
         if root.size != 1:
             raise ValueError(
                 f"backward() without a gradient needs an output with one element, this one has shape {root.shape}; "
@@ -193,13 +347,15 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
     gc_was_on = gc.isenabled()
     if gc_was_on:
         gc.disable()
-    prev = mode.grad_enabled
+    s = mode.s
+    prev = s.grad_enabled
     try:
         order = toposort(root)
         pending: dict[Value, Any] = {root: seed}
-        take = pending.pop
-        anomaly = mode.anomaly
-        mode.grad_enabled = create_graph
+        take, get = pending.pop, pending.get
+        anomaly = s.anomaly
+        s.grad_enabled = create_graph
+        keep = store and retain_grads
         for node in reversed(order):
             g = take(node, None)
             if g is None:
@@ -208,58 +364,119 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
             if wanted is not None:
                 if id(node) in wanted:
                     wanted[id(node)] = g
-            elif store and (op is None or retain_grads):
-                old = node._grad
-                if old is None:
-                    if type(g) is np.ndarray and not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
-                        # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
-                        # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
-                        # A fresh array that nothing else refers to (CPython's reference counts: only the local
-                        # name g, and only g refers to its base) is stored as it is; order="K" keeps a
-                        # transposed gradient's layout, so the copy is a plain memcpy.
-                        g = g.copy(order="K")
-                    node._grad = g
-                else:
-                    node._grad = old + g
+            elif keep or op is None:
+                if store:
+                    old = node._grad
+                    if old is None:
+                        if type(g) is _ndarray and not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
+                            # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
+                            # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
+                            # A fresh array that nothing else refers to (CPython's reference counts: only the local
+                            # name g, and only g refers to its base) is stored as it is; order="K" keeps a
+                            # transposed gradient's layout, so the copy is a plain memcpy.
+                            g = g.copy(order="K")
+                        node._grad = g
+                    else:
+                        node._grad = old + g
             if op is None:
                 continue
-            parents = node.parents
-            if create_graph:
-                out, xs = node, parents
-            else:
-                out = node._data
-                n = len(parents)
-                if n == 1:
-                    a = parents[0]._data
-                    xs = (a[()] if type(a) is _ndarray and not a.shape else a,)
-                elif n == 2:
-                    a, b = parents[0]._data, parents[1]._data
-                    if type(a) is _ndarray and not a.shape:
-                        a = a[()]
-                    if type(b) is _ndarray and not b.shape:
-                        b = b[()]
-                    xs = (a, b)
-                else:
-                    xs = tuple([p._data for p in parents])
             rules = op.vjps
-            for i, p in enumerate(parents):
-                if not p.requires_grad:
-                    continue
-                gi = rules[i](op, g, out, *xs)
-                shape = xs[i].shape  # p's shape: xs[i] is p's array, or p itself
-                if gi.shape != shape:
-                    gi = unbroadcast(gi, shape)
-                if anomaly:
-                    from .anomaly import check_backward
-
-                    check_backward(node, i, gi)
-                old = pending.get(p)
-                pending[p] = gi if old is None else old + gi
+            a, b = node._a, node._b
+            if create_graph or anomaly or (b is not None and a is None):
+                _general(node, op, g, create_graph, anomaly, pending)
+                continue
+            out = node._data
+            fl = op.floats
+            # NOTE: one and two inputs unrolled (nearly every node): no tuples, no star-calls.
+            x = a._data
+            if type(x) is _ndarray:
+                if not x.shape:
+                    x = x.item() if x.dtype is _F64 and fl else x[()]
+            elif type(x) is float and not fl:
+                x = _f64(x)
+            if type(g) is float and not fl:
+                g = _f64(g)
+            if b is None:
+                try:
+                    gi = rules[0](op, g, out, x)
+                    if type(gi) is float and gi - gi:
+                        raise _NotFinite
+                except _ERRORS as e:
+                    gi = _rule_again(rules[0], op, g, out, (x,), e)
+                if type(gi) is not float and gi.shape != (() if type(x) is float else x.shape):
+                    gi = unbroadcast(gi, np.shape(x))
+                old = get(a)
+                pending[a] = gi if old is None else old + gi
                 gi = old = None  # hold no gradient here: the reference counts above must see only pending's
+                continue
+            y = b._data
+            if type(y) is _ndarray:
+                if not y.shape:
+                    y = y.item() if y.dtype is _F64 and fl else y[()]
+            elif type(y) is float and not fl:
+                y = _f64(y)
+            if a.requires_grad:
+                try:
+                    gi = rules[0](op, g, out, x, y)
+                    if type(gi) is float and gi - gi:
+                        raise _NotFinite
+                except _ERRORS as e:
+                    gi = _rule_again(rules[0], op, g, out, (x, y), e)
+                if type(gi) is not float and gi.shape != (() if type(x) is float else x.shape):
+                    gi = unbroadcast(gi, np.shape(x))
+                old = get(a)
+                pending[a] = gi if old is None else old + gi
+                gi = old = None
+            if b.requires_grad:
+                try:
+                    gi = rules[1](op, g, out, x, y)
+                    if type(gi) is float and gi - gi:
+                        raise _NotFinite
+                except _ERRORS as e:
+                    gi = _rule_again(rules[1], op, g, out, (x, y), e)
+                if type(gi) is not float and gi.shape != (() if type(y) is float else y.shape):
+                    gi = unbroadcast(gi, np.shape(y))
+                old = get(b)
+                pending[b] = gi if old is None else old + gi
+                gi = old = None
+            g = None
     finally:
         if gc_was_on:
             gc.enable()
-        mode.grad_enabled = prev
+        s.grad_enabled = prev
+
+
+def _general(node: Value, op: Any, g: Any, create_graph: bool, anomaly: bool, pending: dict[Value, Any]) -> None:
+    """One node's rules, for any number of inputs, on Values (create_graph) or with anomaly checks."""
+    parents = node.parents
+    out: Any
+    xs: tuple[Any, ...]
+    if create_graph:
+        out, xs = node, parents
+    else:
+        out, xs = node._data, tuple([_scalar(p._data, op.floats) for p in parents])
+        if type(g) is float and not op.floats:
+            g = _f64(g)
+    rules = op.vjps
+    for i, p in enumerate(parents):
+        if not p.requires_grad:
+            continue
+        try:
+            gi = rules[i](op, g, out, *xs)
+        except _ERRORS as e:
+            if create_graph:
+                raise
+            gi = _rule_again(rules[i], op, g, out, xs, e)
+        shape = np.shape(xs[i]._data if create_graph else xs[i])
+        if np.shape(gi._data if create_graph else gi) != shape:
+            gi = unbroadcast(gi, shape)
+        if anomaly:
+            from .anomaly import check_backward
+
+            check_backward(node, i, gi)
+        old = pending.get(p)
+        pending[p] = gi if old is None else old + gi
+        gi = old = None
 
 
 def backward(root: Value, gradient: Any = None, *, retain_grads: bool = True, create_graph: bool = False) -> None:

@@ -33,6 +33,9 @@ class Op:
     __slots__ = ()
     name = "op"
     vjps: tuple[Callable[..., Any], ...] = ()
+    # True when forward and rules also take Python floats (float64 scalars), as arithmetic and
+    # math functions do; otherwise the engine hands them numpy scalars (which have .sum, .reshape).
+    floats = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -67,6 +70,8 @@ def _call(op: Op, *xs: Any) -> Any:
     for x in xs:
         if isinstance(x, Value):
             return apply(op, *[_lift(y) for y in xs])
+    if not op.floats:  # a float64 scalar as numpy's (np.result_type and .sum work, and it promotes strongly)
+        xs = tuple([np.float64(x) if type(x) is float else x for x in xs])
     try:
         return op.forward(*xs)
     except OverflowError as e:  # numpy given a huge int as an axis (as engine.apply reports it)
@@ -93,6 +98,7 @@ class Add(Op):
     """x + y."""
 
     name = "+"
+    floats = True
 
     def forward(self, x, y):
         return x + y
@@ -108,6 +114,7 @@ class Sub(Op):
     """x - y."""
 
     name = "-"
+    floats = True
 
     def forward(self, x, y):
         return x - y
@@ -123,6 +130,7 @@ class Mul(Op):
     """x * y."""
 
     name = "*"
+    floats = True
 
     def forward(self, x, y):
         return x * y
@@ -138,6 +146,7 @@ class Div(Op):
     """x / y; inf or nan where y == 0, with numpy's warning."""
 
     name = "/"
+    floats = True
 
     def forward(self, x, y):
         return x / y
@@ -153,6 +162,7 @@ class Neg(Op):
     """-x."""
 
     name = "neg"
+    floats = True
 
     def forward(self, x):
         return -x
@@ -165,12 +175,17 @@ class Pow(Op):
     """x ** y; d/dy = x**y * log(x), taken as 0 where x == 0."""
 
     name = "**"
+    floats = True
 
     def forward(self, x, y):
-        return x**y
+        r = x**y
+        return np.float64(x) ** y if type(r) is complex else r  # Python's (-8.0) ** 0.5 is complex; numpy's nan
 
     def vjp0(self, g, out, x, y):
-        return g * y * x ** (y - 1)
+        p = x ** (y - 1)
+        if type(p) is complex:
+            p = np.float64(x) ** (y - 1)
+        return g * y * p
 
     def vjp1(self, g, out, x, y):
         if isinstance(x, (int, float)):  # a Python base (2 ** v) stays weakly typed: float32 stays float32
@@ -227,9 +242,10 @@ class Exp(Op):
     """e**x."""
 
     name = "exp"
+    floats = True
 
     def forward(self, x):
-        return np.exp(x)
+        return math.exp(x) if type(x) is float else np.exp(x)  # math.exp's OverflowError: the engine retries with numpy
 
     def vjp0(self, g, out, x):
         return g * out
@@ -239,9 +255,10 @@ class Log(Op):
     """Natural log; -inf at 0, nan below 0 (numpy's values and warnings)."""
 
     name = "log"
+    floats = True
 
     def forward(self, x):
-        return np.log(x)
+        return math.log(x) if type(x) is float else np.log(x)  # math.log(0.0)'s ValueError: retried with numpy
 
     def vjp0(self, g, out, x):
         return g / x
@@ -251,9 +268,10 @@ class Sqrt(Op):
     """Square root; the gradient is inf at 0."""
 
     name = "sqrt"
+    floats = True
 
     def forward(self, x):
-        return np.sqrt(x)
+        return math.sqrt(x) if type(x) is float else np.sqrt(x)
 
     def vjp0(self, g, out, x):
         return g / (out * 2)
@@ -263,9 +281,10 @@ class Tanh(Op):
     """tanh(x); d/dx = sech(x)**2, computed by TanhGrad so it stays accurate in the tails."""
 
     name = "tanh"
+    floats = True
 
     def forward(self, x):
-        return np.tanh(x)
+        return math.tanh(x) if type(x) is float else np.tanh(x)
 
     def vjp0(self, g, out, x):
         return g * tanh_grad(x)
@@ -275,9 +294,10 @@ class TanhGrad(Op):
     """sech(x)**2 = 1 - tanh(x)**2, as 4e/(1+e)**2 with e = exp(-2|x|): no cancellation when |x| is large."""
 
     name = "tanh'"
+    floats = True
 
     def forward(self, x):
-        e = np.exp(-2 * abs(x))
+        e = math.exp(-2 * abs(x)) if type(x) is float else np.exp(-2 * abs(x))
         return 4 * e / ((1 + e) * (1 + e))
 
     def vjp0(self, g, out, x):
@@ -285,7 +305,7 @@ class TanhGrad(Op):
 
 
 def _sigmoid(x):
-    e = np.exp(-abs(x))  # never overflows
+    e = math.exp(-abs(x)) if type(x) is float else np.exp(-abs(x))  # never overflows
     p = 1 / (1 + e)
     if np.ndim(x) == 0:
         return p if x >= 0 else e * p
@@ -296,6 +316,7 @@ class Sigmoid(Op):
     """1 / (1 + e**-x) without overflow; d/dx = sigmoid(x) * sigmoid(-x), exact in both tails."""
 
     name = "sigmoid"
+    floats = True
 
     def forward(self, x):
         return _sigmoid(x)
@@ -308,6 +329,7 @@ class Softplus(Op):
     """log(1 + e**x), computed as logaddexp(0, x) so it never overflows; d/dx = sigmoid(x)."""
 
     name = "softplus"
+    floats = True
 
     def forward(self, x):
         return np.logaddexp(0, x)
@@ -335,8 +357,11 @@ class Relu(Op):
     """max(x, 0); gradient 0 at x == 0; second derivative 0 everywhere (also at the kink, where it is undefined)."""
 
     name = "relu"
+    floats = True
 
     def forward(self, x):
+        if type(x) is float:
+            return x if x > 0 or x != x else 0.0  # nan stays nan, as in np.maximum
         return np.maximum(x, 0)
 
     def vjp0(self, g, out, x):
@@ -366,6 +391,7 @@ class BinaryStep(Op):
     """1 where x >= 0 else 0. The gradient (and every higher derivative) is 0 everywhere, also at 0 where it is undefined."""
 
     name = "binary_step"
+    floats = True
 
     def forward(self, x):
         return np.heaviside(x, 1.0)
@@ -378,9 +404,10 @@ class Abs(Op):
     """|x|; gradient sign(x), so 0 at x == 0; second derivative 0 everywhere (at 0 it is undefined)."""
 
     name = "abs"
+    floats = True
 
     def forward(self, x):
-        return np.abs(x)
+        return abs(x) if type(x) is float else np.abs(x)
 
     def vjp0(self, g, out, x):
         return g * np.sign(_data(x))
@@ -391,6 +418,7 @@ class Clip(Op):
 
     __slots__ = ("lo", "hi")
     name = "clip"
+    floats = True
 
     def __init__(self, lo: float | None, hi: float | None):
         if lo is None and hi is None:
@@ -419,6 +447,7 @@ class Maximum(Op):
     """Elementwise max(x, y); at a tie each side gets half of the gradient; second derivative 0 (ties included)."""
 
     name = "maximum"
+    floats = True
 
     def forward(self, x, y):
         return np.maximum(x, y)
@@ -436,6 +465,7 @@ class Minimum(Op):
     """Elementwise min(x, y); at a tie each side gets half of the gradient; second derivative 0 (ties included)."""
 
     name = "minimum"
+    floats = True
 
     def forward(self, x, y):
         return np.minimum(x, y)
@@ -454,6 +484,7 @@ class Where(Op):
 
     __slots__ = ("cond",)
     name = "where"
+    floats = True
 
     def __init__(self, cond: Any):
         self.cond = np.asarray(_data(cond), dtype=bool)

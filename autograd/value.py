@@ -56,8 +56,11 @@ class Value:
     8.0
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "parents", "scope", "_site", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_a", "_b", "scope", "_site", "__weakref__")
+    # _a, _b: the inputs of an op's output (see engine.apply and `parents`); unset on leaves.
     # _site (where the user created the node) is set only under detect_anomaly(); read it with getattr(v, "_site", None).
+    _a: Any
+    _b: Any
     # Make numpy hand `ndarray + Value` to Value.__radd__ instead of looping over an object array.
     __array_ufunc__ = None
 
@@ -68,15 +71,26 @@ class Value:
         self.requires_grad = bool(requires_grad)
         self.label = label
         self._op = None
-        self.parents: tuple[Value, ...] = ()
         self.scope = None
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the op that made this Value, in argument order (() for a leaf)."""
+        if self._op is None:
+            return ()
+        a, b = self._a, self._b
+        if b is None:
+            return (a,)
+        return b if a is None else (a, b)
 
     # ---- data and gradient -------------------------------------------------
     @property
     def data(self) -> np.ndarray:
-        """The forward value as an ndarray (0-d for a scalar)."""
+        """The forward value as an ndarray (0-d for a scalar); the same array on every access."""
         d = self._data
-        return d if type(d) is np.ndarray else np.asarray(d)
+        if type(d) is not np.ndarray:  # a scalar op result (a Python or numpy float): kept as a 0-d array
+            self._data = d = np.asarray(d)  # from now on, so edits in place persist
+        return d
 
     @data.setter
     def data(self, new: Any) -> None:
@@ -133,7 +147,7 @@ class Value:
     def detach(self) -> Value:
         """The same data as a new leaf outside the graph (requires_grad=False)."""
         v = Value.__new__(Value)
-        v._data, v._grad, v.requires_grad, v.label, v._op, v.parents, v.scope = self._data, None, False, self.label, None, (), None
+        v._data, v._grad, v.requires_grad, v.label, v._op, v.scope = self._data, None, False, self.label, None, None
         return v
 
     def backward(self, gradient: Any = None, *, retain_grads: bool = True, create_graph: bool = False) -> None:
@@ -202,138 +216,138 @@ class Value:
 
     # ---- arithmetic: dispatch only -----------------------------------------
     def __add__(self, other: Any) -> Value:
-        return _apply(_ops.ADD, self, _lift(other))
+        return _apply2(_ADD, self, other if type(other) is Value else _lift(other))
 
     def __radd__(self, other: Any) -> Value:
-        return _apply(_ops.ADD, _lift(other), self)
+        return _apply2(_ADD, _lift(other), self)
 
     def __sub__(self, other: Any) -> Value:
-        return _apply(_ops.SUB, self, _lift(other))
+        return _apply2(_SUB, self, other if type(other) is Value else _lift(other))
 
     def __rsub__(self, other: Any) -> Value:
-        return _apply(_ops.SUB, _lift(other), self)
+        return _apply2(_SUB, _lift(other), self)
 
     def __mul__(self, other: Any) -> Value:
-        return _apply(_ops.MUL, self, _lift(other))
+        return _apply2(_MUL, self, other if type(other) is Value else _lift(other))
 
     def __rmul__(self, other: Any) -> Value:
-        return _apply(_ops.MUL, _lift(other), self)
+        return _apply2(_MUL, _lift(other), self)
 
     def __truediv__(self, other: Any) -> Value:
-        return _apply(_ops.DIV, self, _lift(other))
+        return _apply2(_DIV, self, other if type(other) is Value else _lift(other))
 
     def __rtruediv__(self, other: Any) -> Value:
-        return _apply(_ops.DIV, _lift(other), self)
+        return _apply2(_DIV, _lift(other), self)
 
     def __pow__(self, other: Any) -> Value:
-        return _apply(_ops.POW, self, _lift(other))
+        return _apply2(_POW, self, other if type(other) is Value else _lift(other))
 
     def __rpow__(self, other: Any) -> Value:
-        return _apply(_ops.POW, _lift(other), self)
+        return _apply2(_POW, _lift(other), self)
 
     def __matmul__(self, other: Any) -> Value:
-        return _apply(_ops.MATMUL, self, _lift(other))
+        return _apply2(_MATMUL, self, other if type(other) is Value else _lift(other))
 
     def __rmatmul__(self, other: Any) -> Value:
-        return _apply(_ops.MATMUL, _lift(other), self)
+        return _apply2(_MATMUL, _lift(other), self)
 
     def __neg__(self) -> Value:
-        return _apply(_ops.NEG, self)
+        return _apply1(_NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _apply(_ops.ABS, self)
+        return _apply1(_ABS, self)
 
     def __getitem__(self, index: Any) -> Value:
-        return _apply(_ops.GetItem(index), self)
+        return _apply1(_ops.GetItem(index), self)
 
     # ---- elementwise -------------------------------------------------------
     def exp(self) -> Value:
         """e**x."""
-        return _apply(_ops.EXP, self)
+        return _apply1(_EXP, self)
 
     def log(self) -> Value:
         """Natural log; -inf at 0 and nan below, with numpy's warnings."""
-        return _apply(_ops.LOG, self)
+        return _apply1(_LOG, self)
 
     def sqrt(self) -> Value:
         """Square root; its gradient is inf at 0."""
-        return _apply(_ops.SQRT, self)
+        return _apply1(_SQRT, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent, range (-1, 1); the gradient keeps relative accuracy in the tails."""
-        return _apply(_ops.TANH, self)
+        return _apply1(_TANH, self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e**-x), range (0, 1), computed without overflow; derivative at most 0.25."""
-        return _apply(_ops.SIGMOID, self)
+        return _apply1(_SIGMOID, self)
 
     def relu(self) -> Value:
         """max(x, 0); gradient 0 at x == 0."""
-        return _apply(_ops.RELU, self)
+        return _apply1(_RELU, self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """x for x > 0 else negative_slope * x; gradient negative_slope at x == 0."""
-        return _apply(_ops.LeakyRelu(negative_slope), self)
+        return _apply1(_ops.LeakyRelu(negative_slope), self)
 
     def binary_step(self) -> Value:
         """1 where x >= 0 else 0. Its gradient is 0 everywhere (and undefined at 0), so no
         gradient reaches the weights below it: a network of binary steps cannot be trained
         by gradient descent."""
-        return _apply(_ops.BINARY_STEP, self)
+        return _apply1(_BINARY_STEP, self)
 
     def abs(self) -> Value:
         """|x|; gradient 0 at x == 0."""
-        return _apply(_ops.ABS, self)
+        return _apply1(_ABS, self)
 
     def clip(self, lo: float | None, hi: float | None) -> Value:
         """x limited to [lo, hi] (None: no bound); gradient 1 inside and on the bounds, 0 outside."""
-        return _apply(_ops.Clip(lo, hi), self)
+        return _apply1(_ops.Clip(lo, hi), self)
 
     def softmax(self, axis: int = -1) -> Value:
         """exp(x) / sum(exp(x)) along `axis`, computed stably (the max is subtracted)."""
-        return _apply(_ops.Softmax(axis), self)
+        return _apply1(_ops.Softmax(axis), self)
 
     def log_softmax(self, axis: int = -1) -> Value:
         """log(softmax(x)) along `axis`, computed stably (log-sum-exp)."""
-        return _apply(_ops.LogSoftmax(axis), self)
+        return _apply1(_ops.LogSoftmax(axis), self)
 
     # ---- reductions --------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Sum over `axis` (all axes when None)."""
-        return _apply(_ops.Sum(axis, keepdims), self)
+        return _apply1(_ops.Sum(axis, keepdims), self)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Mean over `axis` (all axes when None)."""
-        return _apply(_ops.Mean(axis, keepdims), self)
+        return _apply1(_ops.Mean(axis, keepdims), self)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Maximum over `axis`; tied maxima share the gradient evenly."""
-        return _apply(_ops.Max(axis, keepdims), self)
+        return _apply1(_ops.Max(axis, keepdims), self)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Minimum over `axis`; tied minima share the gradient evenly."""
-        return _apply(_ops.Min(axis, keepdims), self)
+        return _apply1(_ops.Min(axis, keepdims), self)
 
     # ---- shape -------------------------------------------------------------
     def reshape(self, *shape: Any) -> Value:
         """The same elements in a new shape (`reshape(2, 3)` or `reshape((2, 3))`, -1 allowed)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _apply(_ops.Reshape(shape), self)
+        return _apply1(_ops.Reshape(shape), self)
 
     def transpose(self, *axes: Any) -> Value:
         """Axes permuted (reversed when none are given), as numpy's transpose."""
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = () if axes[0] is None else tuple(axes[0])
-        return _apply(_ops.Transpose(tuple(axes) if axes else None), self)
+        return _apply1(_ops.Transpose(tuple(axes) if axes else None), self)
 
     @property
     def T(self) -> Value:
         """All axes reversed (numpy's `.T`)."""
-        return _apply(_ops.Transpose(None), self)
+        return _apply1(_ops.Transpose(None), self)
 
     @property
     def mT(self) -> Value:
@@ -341,7 +355,7 @@ class Value:
         if self.ndim < 2:
             raise ValueError(f"mT needs at least 2 dimensions, got shape {self.shape}")
         axes = tuple(range(self.ndim - 2)) + (self.ndim - 1, self.ndim - 2)
-        return _apply(_ops.Transpose(axes), self)
+        return _apply1(_ops.Transpose(axes), self)
 
 
 def _raw(x: Any) -> Any:
@@ -349,6 +363,24 @@ def _raw(x: Any) -> Any:
 
 
 _new_value = Value.__new__
+# Lifted Python numbers, shared: `0.9 * y` in a loop makes no new constant node per step. Keys
+# are by type (1 == 1.0 == True as dict keys) and never 0 (0.0 == -0.0) or nan (nan != nan).
+_CONSTANTS: dict[type, dict[Any, Value]] = {float: {}, int: {}}
+_MAX_CONSTANTS = 1024
+
+
+class Constant(Value):
+    """A number or array lifted into the graph as an operand (`2 * x`): no gradient, never a leaf
+    the user made. A Python number stays a Python number, so it promotes weakly as in numpy
+    (float32 * 2.0 is float32)."""
+
+    __slots__ = ()
+
+
+def _constant(x: Any) -> Value:
+    v = _new_value(Constant)
+    v._data, v._grad, v.requires_grad, v.label, v._op, v.scope = x, None, False, None, None, None
+    return v
 
 
 def _lift(x: Any) -> Value:
@@ -356,21 +388,29 @@ def _lift(x: Any) -> Value:
     t = type(x)
     if t is Value:
         return x
-    v = _new_value(Value)
-    if t is float or t is int:
-        v._data = x  # a Python number stays weakly typed, so float32 stays float32
-    elif isinstance(x, Value):
+    if t is float or t is int:  # a Python number stays weakly typed, so float32 stays float32
+        cache = _CONSTANTS[t]
+        v = cache.get(x)
+        if v is None:
+            v = _constant(x)
+            if x and x == x and len(cache) < _MAX_CONSTANTS:
+                cache[x] = v
+        return v
+    if isinstance(x, Value):
         return x
-    elif isinstance(x, (float, int)) and not isinstance(x, bool):
-        v._data = x
-    elif isinstance(x, np.ndarray) and x.dtype.kind in "fb":
-        v._data = x
-    else:
-        v._data = as_array(x)
-    v._grad, v.requires_grad, v.label, v._op, v.parents, v.scope = None, False, None, None, (), None
-    return v
+    if isinstance(x, (float, int)) and not isinstance(x, bool):
+        return _constant(x)
+    if isinstance(x, np.ndarray) and x.dtype.kind in "fb":
+        return _constant(x)
+    return _constant(as_array(x))
 
 
 from . import engine as _engine  # noqa: E402  (engine and ops need Value defined first)
 from . import ops as _ops  # noqa: E402
-from .engine import apply as _apply  # noqa: E402
+from .engine import apply1 as _apply1  # noqa: E402
+from .engine import apply2 as _apply2  # noqa: E402
+
+# The shared op instances, bound here so an operator is one global lookup away from its op.
+_o: Any = _ops  # (typed Any: mypy cannot follow the circular import)
+_ADD, _SUB, _MUL, _DIV, _POW, _MATMUL, _NEG = _o.ADD, _o.SUB, _o.MUL, _o.DIV, _o.POW, _o.MATMUL, _o.NEG
+_EXP, _LOG, _SQRT, _TANH, _SIGMOID, _RELU, _ABS, _BINARY_STEP = _o.EXP, _o.LOG, _o.SQRT, _o.TANH, _o.SIGMOID, _o.RELU, _o.ABS, _o.BINARY_STEP
