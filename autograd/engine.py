@@ -126,22 +126,11 @@ def apply1(op: Any, x: Value) -> Value:
 def apply2(op: Any, x: Value, y: Value) -> Value:
     """`apply` for a two-input op."""
     a = x._data
-    ta = type(a)
-    if ta is _ndarray and not a.shape:
-        a = a.item() if a.dtype is _F64 and op.floats else a[()]
-        ta = type(a)
     b = y._data
+    ta = type(a)
     tb = type(b)
-    if tb is _ndarray and not b.shape:
-        b = b.item() if b.dtype is _F64 and op.floats else b[()]
-        tb = type(b)
-    if (ta is float or tb is float) and not (op.floats and (ta is float or ta is int) and (tb is float or tb is int)):
-        # A Value's Python float meets numpy data (or an op that wants numpy scalars): as numpy
-        # float64 it promotes as before (a Python number would be weak: float32 * 2.0 is float32).
-        if ta is float and type(x) is not Constant:
-            a = _f64(a)
-        if tb is float and type(y) is not Constant:
-            b = _f64(b)
+    if (ta is not float or tb is not float or not op.floats) and not (ta is _ndarray and tb is _ndarray and a.shape and b.shape):
+        a, b = _operands2(op, x, y, a, b)  # not two Python floats, nor two arrays: scalars to convert
     try:
         data = op.forward(a, b)
         if type(data) is float and data - data:  # inf or nan
@@ -167,6 +156,25 @@ def apply2(op: Any, x: Value, y: Value) -> Value:
     v._op = None
     v.scope = None
     return v
+
+
+def _operands2(op: Any, x: Value, y: Value, a: Any, b: Any) -> tuple[Any, Any]:
+    """The two inputs' data as op.forward takes them, when some input is a scalar."""
+    ta, tb = type(a), type(b)
+    if ta is _ndarray and not a.shape:
+        a = a.item() if a.dtype is _F64 and op.floats else a[()]
+        ta = type(a)
+    if tb is _ndarray and not b.shape:
+        b = b.item() if b.dtype is _F64 and op.floats else b[()]
+        tb = type(b)
+    if (ta is float or tb is float) and not (op.floats and (ta is float or ta is int) and (tb is float or tb is int)):
+        # A Value's Python float meets numpy data (or an op that wants numpy scalars): as numpy
+        # float64 it promotes as before (a Python number would be weak: float32 * 2.0 is float32).
+        if ta is float and type(x) is not Constant:
+            a = _f64(a)
+        if tb is float and type(y) is not Constant:
+            b = _f64(b)
+    return a, b
 
 
 def apply(op: Any, *xs: Value) -> Value:
@@ -277,10 +285,15 @@ def toposort(root: Value) -> list[Value]:
         if b is None:  # one input
             if a.requires_grad and a not in seen:
                 push(a)
-            continue
-        for p in b if a is None else (a, b):
-            if p.requires_grad and p not in seen:
-                push(p)
+        elif a is not None:  # two
+            if a.requires_grad and a not in seen:
+                push(a)
+            if b.requires_grad and b not in seen:
+                push(b)
+        else:
+            for p in b:
+                if p.requires_grad and p not in seen:
+                    push(p)
     return order
 
 
