@@ -70,6 +70,7 @@ _new = Value.__new__
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
 _f64 = np.float64
+_ONE = np.float64(1.0)  # immutable, so one instance serves every backward()
 _refs = getattr(sys, "getrefcount", lambda x: 1 << 30)  # elsewhere than CPython: always copy
 # What a forward or a rule may raise on bad input; on Python floats also 1/0.0, math.log(0.0), overflow.
 _ERRORS = (ValueError, IndexError, TypeError, ArithmeticError)
@@ -277,10 +278,11 @@ def toposort(root: Value) -> list[Value]:
         if node in seen:
             continue
         mark(node)
+        if node._op is None:  # a leaf: nothing to wait for
+            emit(node)
+            continue
         push(node)
         push(_EMIT)
-        if node._op is None:
-            continue
         a, b = node._a, node._b
         if b is None:  # one input
             if a.requires_grad and a not in seen:
@@ -320,7 +322,7 @@ def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
     if gradient is None:
         d = root._data
         if (type(d) is float or type(d) is np.float64) and not create_graph:
-            return 1.0 if type(d) is float else np.float64(1.0)  # a scalar loss, without np.ones_like's cost
+            return 1.0 if type(d) is float else _ONE  # a scalar loss, without np.ones_like's cost
         if root.size != 1:
             raise ValueError(
                 f"backward() without a gradient needs an output with one element, this one has shape {root.shape}; "

@@ -25,6 +25,7 @@ from .engine import apply
 from .value import Value, _lift
 
 Axis = Any  # int, tuple of ints or None
+_F64 = np.dtype(np.float64)
 
 
 class Op:
@@ -555,6 +556,10 @@ class Sum(Op):
         return x.sum(axis=self.axis, keepdims=self.keepdims)
 
     def vjp0(self, g, out, x):
+        if type(x) is np.ndarray and type(g) is not Value:  # first derivatives: a fresh array, filled with g
+            if self.axis is not None and not self.keepdims:
+                g = g.reshape(_keepdims_shape(x.shape, self.axis))
+            return broadcast_to(g, x.shape)
         return broadcast_to(self._keep(g, x), np.shape(_data(x)))
 
     def _keep(self, g: Any, x: Any) -> Any:
@@ -847,15 +852,28 @@ def sigmoid(x: Any) -> Any:
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     """x broadcast to shape: a Value through the graph; an array as a fresh writable copy."""
-    if np.shape(_data(x)) == tuple(shape):
+    shape = tuple(shape)
+    t = type(x)
+    if t is Value:
+        return x if x.shape == shape else apply(BroadcastTo(shape), x)
+    # NOTE: x.shape, not np.shape(x), which costs ~1 us on a numpy scalar. And not np.broadcast_to:
+    # it costs ~4 us, and its read-only view would be copied anyway when stored as a .grad; filling
+    # a new array hands the engine an array it owns.
+    if t is float:
+        xshape: tuple[int, ...] = ()
+        dtype: Any = _F64
+    else:
+        xshape = x.shape if hasattr(x, "shape") else np.shape(x)
+        dtype = getattr(x, "dtype", None)
+        if dtype is None or dtype.kind != "f":
+            dtype = _F64
+    if xshape == shape:
         return x
-    if isinstance(x, Value):
-        return apply(BroadcastTo(shape), x)
-    # NOTE: not np.broadcast_to: it costs ~4 us a call, and its read-only view would be copied anyway
-    # when stored as a .grad; filling a new array is ~1 us and hands the engine an array it owns.
-    dtype = getattr(x, "dtype", None)
-    out = np.empty(shape, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
-    out[...] = x
+    out = np.empty(shape, dtype=dtype)
+    if xshape:
+        out[...] = x
+    else:
+        out.fill(x)
     return out
 
 

@@ -317,7 +317,7 @@ class Value:
     # ---- reductions --------------------------------------------------------
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Sum over `axis` (all axes when None)."""
-        return _apply1(_ops.Sum(axis, keepdims), self)
+        return _apply1(_SUM if axis is None and not keepdims else _ops.Sum(axis, keepdims), self)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
         """Mean over `axis` (all axes when None)."""
@@ -413,4 +413,5 @@ from .engine import apply2 as _apply2  # noqa: E402
 # The shared op instances, bound here so an operator is one global lookup away from its op.
 _o: Any = _ops  # (typed Any: mypy cannot follow the circular import)
 _ADD, _SUB, _MUL, _DIV, _POW, _MATMUL, _NEG = _o.ADD, _o.SUB, _o.MUL, _o.DIV, _o.POW, _o.MATMUL, _o.NEG
+_SUM = _o.Sum(None, False)
 _EXP, _LOG, _SQRT, _TANH, _SIGMOID, _RELU, _ABS, _BINARY_STEP = _o.EXP, _o.LOG, _o.SQRT, _o.TANH, _o.SIGMOID, _o.RELU, _o.ABS, _o.BINARY_STEP
