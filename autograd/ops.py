@@ -537,6 +537,55 @@ class LogSoftmax(Op):
         return g - exp(out) * g.sum(axis=self.axis, keepdims=True)
 
 
+class SoftmaxCrossEntropy(Op):
+    """-log softmax(x)[label] for each row of logits x (classes on the last axis), then the mean,
+    the sum or nothing. One node instead of log_softmax, a one-hot product, a sum and a mean: its
+    gradient is (softmax(x) - one_hot(label)) * g (/ rows for the mean), with softmax kept from
+    the forward, as PyTorch saves it."""
+
+    __slots__ = ("labels", "reduction", "_rows", "_p")
+    name = "cross_entropy"
+
+    def __init__(self, labels: np.ndarray, reduction: str = "mean"):
+        self.labels, self.reduction = labels, reduction
+        self._rows = np.arange(labels.size)
+        self._p: Any = None
+
+    def params(self):
+        return {"reduction": self.reduction}
+
+    def forward(self, x):
+        if self.reduction == "mean" and not self.labels.size:
+            raise ValueError("cross_entropy: the mean over an empty batch is undefined")
+        z = x.reshape(-1, x.shape[-1])
+        s = z - z.max(axis=1, keepdims=True)
+        e = np.exp(s)
+        total = e.sum(axis=1, keepdims=True)
+        self._p = e / total  # softmax, for the gradient
+        losses = np.log(total[:, 0]) - s[self._rows, self.labels.reshape(-1)]
+        if self.reduction == "mean":
+            return losses.mean()
+        return losses.sum() if self.reduction == "sum" else losses.reshape(self.labels.shape)
+
+    def vjp0(self, g, out, x):
+        shape = np.shape(_data(x))
+        rows, lab = self._rows, self.labels.reshape(-1)
+        if isinstance(x, Value):  # second derivatives: softmax through the graph
+            hot = np.zeros((rows.size, shape[-1]), dtype=_data(x).dtype)
+            hot[rows, lab] = 1
+            d = x.reshape(-1, shape[-1]).softmax(axis=-1) - hot
+        else:
+            d = self._p.copy()
+            d[rows, lab] -= 1
+        if self.reduction == "mean":
+            d = d * (g / max(rows.size, 1))
+        elif self.reduction == "sum":
+            d = d * g
+        else:
+            d = d * g.reshape(-1, 1)
+        return d.reshape(shape)
+
+
 # ---- reductions -----------------------------------------------------------------
 
 

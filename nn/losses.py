@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
+from autograd.engine import apply1 as _apply1
+from autograd.ops import SoftmaxCrossEntropy as _SoftmaxCrossEntropy
 from autograd.ops import softplus as _softplus
 
 from .activations import _value
@@ -102,22 +104,23 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
     if z.ndim == 0:
         raise ValueError("cross_entropy: logits must have a class axis (shape (classes,) or (batch, classes)), got a scalar")
     n_cls = z.shape[-1]
-    logp = z.log_softmax(axis=-1)
     if isinstance(target, Value) and target.shape == z.shape:
         weights: Any = target  # probability targets that are themselves computed
     else:
         arr = np.asarray(target.data if isinstance(target, Value) else target)
         if arr.shape == z.shape and arr.dtype.kind in "biuf":
-            weights = arr.astype(logp.dtype)  # one-hot or probability targets
+            weights = arr.astype(z.dtype)  # one-hot or probability targets
         elif arr.shape == z.shape[:-1]:
             y = _labels(target, n_cls, "cross_entropy")
-            weights = (y[..., None] == np.arange(n_cls)).astype(logp.dtype)
+            if reduction not in _REDUCTIONS:
+                _reduce(z, reduction, "cross_entropy")  # raises the message every loss gives
+            return _apply1(_SoftmaxCrossEntropy(y, reduction), z)  # one node; the gradient without the one-hot product
         else:
             raise ValueError(
                 f"cross_entropy: logits have shape {z.shape}, so integer labels must have shape {z.shape[:-1]} "
                 f"(one per sample) or one-hot/probability targets the logits' shape {z.shape}; got shape {arr.shape}"
             )
-    return _reduce(-(logp * weights).sum(axis=-1), reduction, "cross_entropy")
+    return _reduce(-(z.log_softmax(axis=-1) * weights).sum(axis=-1), reduction, "cross_entropy")
 
 
 def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Value:

@@ -19,7 +19,7 @@ __all__ = [
     "GRID", "arrays", "broadcastable_shapes", "distinct_arrays", "shapes", "tie_free_pair",
     "unary", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "getitem_args",
     "reshape_args", "transpose_args", "concat_args", "stack_args", "where_args", "clip_args",
-    "softmax_args", "leaky_relu_args", "tie_free_binary",
+    "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary",
 ]  # fmt: skip
 
 Drawn = tuple[tuple[np.ndarray, ...], dict[str, Any]]
@@ -175,6 +175,14 @@ def softmax_args(draw: Any) -> Drawn:
     """An array of at least one dimension and an axis for softmax/log_softmax."""
     a = draw(arrays(shapes(min_dims=1), -5.0, 5.0))
     return (a,), {"axis": draw(st.integers(-a.ndim, a.ndim - 1))}
+
+
+@st.composite
+def cross_entropy_args(draw: Any) -> Drawn:
+    """Logits (classes on the last axis), integer labels of the other axes' shape, and a reduction."""
+    a = draw(arrays(shapes(min_dims=1), -5.0, 5.0))
+    labels = draw(hnp.arrays(np.int64, a.shape[:-1], elements=st.integers(0, a.shape[-1] - 1)))
+    return (a,), {"labels": labels, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
 
 
 @st.composite

@@ -48,6 +48,15 @@ def _log_softmax(x, axis):
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
 
 
+def _cross_entropy(x, labels, reduction):
+    return ag.engine.apply1(ag.ops.SoftmaxCrossEntropy(labels, reduction), x)
+
+
+def _np_cross_entropy(x, labels, reduction):
+    per = -np.take_along_axis(_log_softmax(x, -1), labels[..., None], -1)[..., 0]
+    return {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction](per)
+
+
 def _mT(x):
     return np.swapaxes(x, -1, -2)
 
@@ -103,6 +112,7 @@ CASES = [
     Case("softmax", S.softmax_args(), lambda x, axis: x.softmax(axis), _softmax),
     Case("softmax_default_axis", S.unary(-5.0, 5.0, shape=S.shapes(min_dims=1)), lambda x: x.softmax(), lambda x: _softmax(x, -1)),
     Case("log_softmax", S.softmax_args(), lambda x, axis: x.log_softmax(axis), _log_softmax),
+    Case("softmax_cross_entropy", S.cross_entropy_args(), lambda x, labels, reduction: _cross_entropy(x, labels, reduction), _np_cross_entropy),
     Case("log_softmax_default_axis", S.unary(-5.0, 5.0, shape=S.shapes(min_dims=1)), lambda x: x.log_softmax(), lambda x: _log_softmax(x, -1)),
     # ---- reductions: axis None / int / tuple, keepdims
     Case("sum", S.reduction(), lambda x, axis, keepdims: x.sum(axis, keepdims), lambda x, axis, keepdims: np.sum(x, axis, keepdims=keepdims)),
