@@ -303,10 +303,11 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum g over the axes broadcasting added or stretched, back to `shape`."""
     extra = g.ndim - len(shape)
     if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = g.sum(axis=0 if extra == 1 else tuple(range(extra)))
+    if 1 in shape:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
     if g.shape != shape:  # a rule returned something smaller (e.g. a scalar zero)
         g = broadcast_to(g, shape)
     return g
@@ -419,7 +420,7 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
                 except _ERRORS as e:
                     gi = _rule_again(rules[0], op, g, out, (x,), e)
                 if type(gi) is not float and gi.shape != (() if type(x) is float else x.shape):
-                    gi = unbroadcast(gi, np.shape(x))
+                    gi = unbroadcast(gi, () if type(x) is float else x.shape)
                 old = get(a)
                 pending[a] = gi if old is None else old + gi
                 gi = old = None  # hold no gradient here: the reference counts above must see only pending's
@@ -438,7 +439,7 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
                 except _ERRORS as e:
                     gi = _rule_again(rules[0], op, g, out, (x, y), e)
                 if type(gi) is not float and gi.shape != (() if type(x) is float else x.shape):
-                    gi = unbroadcast(gi, np.shape(x))
+                    gi = unbroadcast(gi, () if type(x) is float else x.shape)
                 old = get(a)
                 pending[a] = gi if old is None else old + gi
                 gi = old = None
@@ -450,7 +451,7 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
                 except _ERRORS as e:
                     gi = _rule_again(rules[1], op, g, out, (x, y), e)
                 if type(gi) is not float and gi.shape != (() if type(y) is float else y.shape):
-                    gi = unbroadcast(gi, np.shape(y))
+                    gi = unbroadcast(gi, () if type(y) is float else y.shape)
                 old = get(b)
                 pending[b] = gi if old is None else old + gi
                 gi = old = None

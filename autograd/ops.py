@@ -200,6 +200,10 @@ class MatMul(Op):
     name = "@"
 
     def forward(self, x, y):
+        try:
+            return x @ y
+        except (ValueError, TypeError):
+            pass  # say why, in the engine's words rather than numpy's
         if np.ndim(x) == 0 or np.ndim(y) == 0:
             raise ValueError("matmul needs operands with at least 1 dimension; use * to multiply by a scalar")
         if np.shape(x)[-1] != np.shape(y)[-2 if np.ndim(y) > 1 else 0]:
@@ -208,13 +212,10 @@ class MatMul(Op):
                 f"must equal y's {'second-to-last' if np.ndim(y) > 1 else 'only'} dimension ({np.shape(y)[-2 if np.ndim(y) > 1 else 0]})"
             )
         if np.ndim(x) > 2 and np.ndim(y) > 2:
-            try:
-                np.broadcast_shapes(np.shape(x)[:-2], np.shape(y)[:-2])
-            except ValueError:
-                raise ValueError(
-                    f"shapes {np.shape(x)} and {np.shape(y)}: the batch dimensions {np.shape(x)[:-2]} and {np.shape(y)[:-2]} do not broadcast"
-                ) from None
-        return x @ y
+            raise ValueError(
+                f"shapes {np.shape(x)} and {np.shape(y)}: the batch dimensions {np.shape(x)[:-2]} and {np.shape(y)[:-2]} do not broadcast"
+            )
+        return x @ y  # numpy's own error
 
     def vjp0(self, g, out, x, y):
         if y.ndim == 1:
@@ -543,13 +544,14 @@ class SoftmaxCrossEntropy(Op):
     gradient is (softmax(x) - one_hot(label)) * g (/ rows for the mean), with softmax kept from
     the forward, as PyTorch saves it."""
 
-    __slots__ = ("labels", "reduction", "_rows", "_p")
+    __slots__ = ("labels", "reduction", "_rows", "_p", "_flat")
     name = "cross_entropy"
 
     def __init__(self, labels: np.ndarray, reduction: str = "mean"):
         self.labels, self.reduction = labels, reduction
         self._rows = np.arange(labels.size)
         self._p: Any = None
+        self._flat: Any = None
 
     def params(self):
         return {"reduction": self.reduction}
@@ -557,15 +559,17 @@ class SoftmaxCrossEntropy(Op):
     def forward(self, x):
         if self.reduction == "mean" and not self.labels.size:
             raise ValueError("cross_entropy: the mean over an empty batch is undefined")
-        z = x.reshape(-1, x.shape[-1])
-        s = z - z.max(axis=1, keepdims=True)
+        c = x.shape[-1]
+        z = x.reshape(-1, c)
+        s = z - np.maximum.reduce(z, axis=1, keepdims=True)  # (the ufuncs' reduce: .max and .sum wrap it in Python)
         e = np.exp(s)
-        total = e.sum(axis=1, keepdims=True)
+        total = np.add.reduce(e, axis=1, keepdims=True)
         self._p = e / total  # softmax, for the gradient
-        losses = np.log(total[:, 0]) - s[self._rows, self.labels.reshape(-1)]
+        self._flat = self._rows * c + self.labels.reshape(-1)  # each row's label, in the flattened (rows, c)
+        losses = np.log(total[:, 0]) - s.take(self._flat)
         if self.reduction == "mean":
-            return losses.mean()
-        return losses.sum() if self.reduction == "sum" else losses.reshape(self.labels.shape)
+            return np.add.reduce(losses) / losses.size  # as losses.mean(), without its Python-level checks
+        return np.add.reduce(losses) if self.reduction == "sum" else losses.reshape(self.labels.shape)
 
     def vjp0(self, g, out, x):
         shape = np.shape(_data(x))
@@ -576,7 +580,7 @@ class SoftmaxCrossEntropy(Op):
             d = x.reshape(-1, shape[-1]).softmax(axis=-1) - hot
         else:
             d = self._p.copy()
-            d[rows, lab] -= 1
+            d.reshape(-1)[self._flat] -= 1
         if self.reduction == "mean":
             d = d * (g / max(rows.size, 1))
         elif self.reduction == "sum":
@@ -704,7 +708,7 @@ class Transpose(Op):
         return {} if self.axes is None else {"axes": self.axes}
 
     def forward(self, x):
-        return np.transpose(x, self.axes)
+        return x.transpose(self.axes)  # the method: np.transpose is a Python-level wrapper around it
 
     def vjp0(self, g, out, x):
         if self.axes is None:

@@ -82,8 +82,8 @@ def _labels(labels: Any, num_classes: int, fname: str) -> np.ndarray:
             f"{fname}: class labels must have an integer dtype, got {y.dtype}"
             + (" (convert with labels.astype(int), or pass one-hot/probability targets of the logits' shape)" if y.dtype.kind == "f" else "")
         )
-    bad = (y < 0) | (y >= num_classes)
-    if bad.any():
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        bad = (y < 0) | (y >= num_classes)
         pos = np.argwhere(bad)[0]
         raise ValueError(
             f"{fname}: label {int(y[tuple(pos)])} at position {tuple(int(i) for i in pos)} is out of range; "

@@ -144,13 +144,13 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """forward(...), with this module appended to the scope that graph pictures group nodes by."""
-        mode = _engine.mode
-        prev = mode.scope
-        mode.scope = (prev or ()) + (self,)
+        s = _engine.mode.s  # this thread's switches
+        prev = s.scope
+        s.scope = (prev or ()) + (self,)
         try:
             return self.forward(*args, **kwargs)
         finally:
-            mode.scope = prev
+            s.scope = prev
 
     # ---- state ----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

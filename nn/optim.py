@@ -57,10 +57,11 @@ class Optimizer:
     def _grads(self) -> Iterable[tuple[Value, np.ndarray, dict[str, Any]]]:
         """(parameter, its gradient as an array, its state) for parameters that have a gradient."""
         for p, st in zip(self.params, self.state):
-            g = p.grad
+            g = p._grad
             if g is None:
                 continue
-            g = np.asarray(g.data if isinstance(g, Value) else g)
+            if type(g) is not np.ndarray:
+                g = np.asarray(g.data if isinstance(g, Value) else g)
             if g.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for a parameter of shape {p.shape}")
             yield p, g, st
