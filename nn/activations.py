@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from autograd import Value
 from autograd import ops as _ops
 from autograd.ops import where
+from autograd.value import _lift
 
 from .module import Module
 
@@ -18,8 +21,12 @@ __all__ = [
 
 
 def _value(x: Any) -> Value:
-    """x as a Value (arrays and lists become constants)."""
-    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+    """x as a Value (arrays and lists become constants; a float array is used as it is, not copied)."""
+    if isinstance(x, Value):
+        return x
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return _lift(x)
+    return Value(x, requires_grad=False)
 
 
 class Sigmoid(Module):

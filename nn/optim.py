@@ -54,9 +54,12 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
-    def _grads(self) -> Iterable[tuple[Value, np.ndarray, dict[str, Any]]]:
-        """(parameter, its gradient as an array, its state) for parameters that have a gradient."""
+    def _grads(self, only: list[Value] | None = None) -> Iterable[tuple[Value, np.ndarray, dict[str, Any]]]:
+        """(parameter, its gradient as an array, its state) for parameters that have a gradient (of `only`, if given)."""
+        keep = None if only is None else {id(p) for p in only}
         for p, st in zip(self.params, self.state):
+            if keep is not None and id(p) not in keep:
+                continue
             g = p._grad
             if g is None:
                 continue
@@ -101,7 +104,19 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
-        for p, g, st in self._grads():
+        if not (self.momentum or self.weight_decay):
+            lr, rest = self.lr, []
+            for p in self.params:
+                # NOTE: plain SGD on a writable array gradient of the parameter's shape and dtype (the
+                # common case) is p -= lr * g in place, without _grads' conversions (a few us a parameter).
+                g, d = p._grad, p._data
+                if type(g) is np.ndarray and type(d) is np.ndarray and g.shape == d.shape and g.dtype == d.dtype and d.flags.writeable:
+                    d -= lr * g
+                elif g is not None:
+                    rest.append(p)
+            if not rest:
+                return
+        for p, g, st in self._grads(rest if not (self.momentum or self.weight_decay) else None):
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             if self.momentum:
