@@ -368,8 +368,16 @@ def _raw(x: Any) -> Any:
 _new_value = Value.__new__
 # Lifted Python numbers, shared: `0.9 * y` in a loop makes no new constant node per step. Keys
 # are by type (1 == 1.0 == True as dict keys) and never 0 (0.0 == -0.0) or nan (nan != nan).
-_CONSTANTS: dict[type, dict[Any, Value]] = {float: {}, int: {}}
+_FLOAT_CONSTANTS: dict[float, Value] = {}
+_INT_CONSTANTS: dict[int, Value] = {}
 _MAX_CONSTANTS = 1024
+
+
+def _new_constant(x: Any, cache: dict[Any, Value]) -> Value:
+    v = _constant(x)
+    if x and x == x and len(cache) < _MAX_CONSTANTS:
+        cache[x] = v
+    return v
 
 
 class Constant(Value):
@@ -389,16 +397,14 @@ def _constant(x: Any) -> Value:
 def _lift(x: Any) -> Value:
     """An operand as a Value; numbers and arrays become constants (requires_grad=False)."""
     t = type(x)
+    if t is float:  # a Python number stays weakly typed, so float32 stays float32
+        v = _FLOAT_CONSTANTS.get(x)
+        return _new_constant(x, _FLOAT_CONSTANTS) if v is None else v
     if t is Value:
         return x
-    if t is float or t is int:  # a Python number stays weakly typed, so float32 stays float32
-        cache = _CONSTANTS[t]
-        v = cache.get(x)
-        if v is None:
-            v = _constant(x)
-            if x and x == x and len(cache) < _MAX_CONSTANTS:
-                cache[x] = v
-        return v
+    if t is int:
+        v = _INT_CONSTANTS.get(x)
+        return _new_constant(x, _INT_CONSTANTS) if v is None else v
     if isinstance(x, Value):
         return x
     if isinstance(x, (float, int)) and not isinstance(x, bool):
