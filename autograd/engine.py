@@ -70,6 +70,7 @@ _new = Value.__new__
 _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
 _f64 = np.float64
+_PAUSE_GC_FROM = 1000  # nodes: a smaller graph is not worth the three calls
 _ONE = np.float64(1.0)  # immutable, so one instance serves every backward()
 _refs = getattr(sys, "getrefcount", lambda x: 1 << 30)  # elsewhere than CPython: always copy
 # What a forward or a rule may raise on bad input; on Python floats also 1/0.0, math.log(0.0), overflow.
@@ -365,16 +366,17 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
     Pending gradients are kept by node (keyed by identity) and popped when used, so memory falls
     as the pass proceeds. With `store`, each gradient is added to `.grad` (intermediates too when
     `retain_grads`). With `wanted`, the gradients of those ids are collected there instead.
-    The cyclic garbage collector is paused meanwhile: the pass makes no reference cycles, and
-    the collector would otherwise rescan every live node of a large graph, again and again.
+    The cyclic garbage collector is paused meanwhile (for graphs of more than 1,000 nodes): the
+    pass makes no reference cycles, and the collector would otherwise rescan every live node of a
+    large graph, again and again.
     """
-    gc_was_on = gc.isenabled()
+    order = toposort(root)  # (allocates no objects the collector tracks, but lists and sets of them)
+    gc_was_on = len(order) > _PAUSE_GC_FROM and gc.isenabled()
     if gc_was_on:
         gc.disable()
     s = mode.s
     prev = s.grad_enabled
     try:
-        order = toposort(root)
         pending: dict[Value, Any] = {root: seed}
         take, get = pending.pop, pending.get
         anomaly = s.anomaly

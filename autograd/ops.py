@@ -601,10 +601,14 @@ class Sum(Op):
         return {k: v for k, v in (("axis", self.axis), ("keepdims", self.keepdims)) if v is not None and v is not False}  # axis=0 == False
 
     def forward(self, x):
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # what x.sum() runs, without its Python wrapper
 
     def vjp0(self, g, out, x):
         if type(x) is np.ndarray and type(g) is not Value:  # first derivatives: a fresh array, filled with g
+            if self.axis is None and not self.keepdims:  # g is a scalar (the common x.sum())
+                r = np.empty_like(x)
+                r.fill(g)
+                return r
             if self.axis is not None and not self.keepdims:
                 g = g.reshape(_keepdims_shape(x.shape, self.axis))
             return broadcast_to(g, x.shape)
