@@ -105,7 +105,8 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         if not (self.momentum or self.weight_decay):
-            lr, rest = self.lr, []
+            lr = self.lr
+            rest: list[Value] = []
             for p in self.params:
                 # NOTE: plain SGD on a writable array gradient of the parameter's shape and dtype (the
                 # common case) is p -= lr * g in place, without _grads' conversions (a few us a parameter).
