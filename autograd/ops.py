@@ -284,7 +284,7 @@ class Tanh(Op):
         return math.tanh(x) if type(x) is float else np.tanh(x)
 
     def vjp0(self, g, out, x):
-        return g * tanh_grad(x)
+        return g * (tanh_grad(x) if isinstance(x, Value) else TANH_GRAD.forward(x))  # (arrays and floats: no _call)
 
 
 class TanhGrad(Op):
@@ -319,7 +319,7 @@ class Sigmoid(Op):
         return _sigmoid(x)
 
     def vjp0(self, g, out, x):
-        return g * out * sigmoid(-x)
+        return g * out * (sigmoid(-x) if isinstance(x, Value) else _sigmoid(-x))
 
 
 class Softplus(Op):
