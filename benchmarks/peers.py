@@ -216,7 +216,9 @@ def main(argv: list[str] | None = None) -> None:
         gc.disable()
     before = _rss_peak_reset() if w.memory else -1
     d = w.data(size)
-    res = timing.measure({a.peer: make(d)}, w.calls(size), w.units(size), a.reps, a.warmup)[a.peer]
+    both = timing.measure({"numpy": w.impls["numpy"](d), a.peer: make(d)}, w.calls(size), w.units(size), a.reps, a.warmup)
+    res = both[a.peer]
+    res["numpy_times"] = both["numpy"]["times"]  # this process's own baseline, for the peer's ratio
     if before >= 0:
         res["peak_rss_added"] = _status("VmHWM") - before
     json.dump(res, sys.stdout)

@@ -55,6 +55,14 @@ def peak_memory(make: Callable[[], Callable[[], float]], calls: int) -> int:
         tracemalloc.stop()
 
 
+def paired_ratio(times: list[float], base: list[float]) -> float:
+    """The median over repetitions of times[i] / base[i]: each pair ran back to back (interleaved),
+    so a change in the machine's speed between repetitions cancels out of the ratio."""
+    r = sorted(t / b for t, b in zip(times, base, strict=True))
+    n = len(r)
+    return r[n // 2] if n % 2 else (r[n // 2 - 1] + r[n // 2]) / 2
+
+
 def stats(times: list[float]) -> dict[str, float]:
     """Median, min and max."""
     s = sorted(times)
