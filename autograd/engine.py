@@ -370,7 +370,7 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
     pass makes no reference cycles, and the collector would otherwise rescan every live node of a
     large graph, again and again.
     """
-    order = toposort(root)  # (allocates no objects the collector tracks, but lists and sets of them)
+    order = toposort(root)  # (the walk allocates one list and one set: it cannot wake the collector)
     gc_was_on = len(order) > _PAUSE_GC_FROM and gc.isenabled()
     if gc_was_on:
         gc.disable()
