@@ -302,7 +302,11 @@ class TanhGrad(Op):
 
 
 def _sigmoid(x):
-    e = math.exp(-abs(x)) if type(x) is float else np.exp(-abs(x))  # never overflows
+    if type(x) is float:
+        e = math.exp(-abs(x))  # never overflows
+        p = 1 / (1 + e)
+        return p if x >= 0 else e * p
+    e = np.exp(-abs(x))
     p = 1 / (1 + e)
     if np.ndim(x) == 0:
         return p if x >= 0 else e * p
@@ -905,9 +909,9 @@ def sigmoid(x: Any) -> Any:
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     """x broadcast to shape: a Value through the graph; an array as a fresh writable copy."""
     shape = tuple(shape)
-    t = type(x)
-    if t is Value:
+    if isinstance(x, Value):
         return x if x.shape == shape else apply(BroadcastTo(shape), x)
+    t = type(x)
     # NOTE: x.shape, not np.shape(x), which costs ~1 us on a numpy scalar. And not np.broadcast_to:
     # it costs ~4 us, and its read-only view would be copied anyway when stored as a .grad; filling
     # a new array hands the engine an array it owns.

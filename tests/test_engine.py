@@ -437,3 +437,17 @@ def test_softmax_and_log_softmax_are_stable_at_plus_minus_1000():
     v = Value(x)
     (v.softmax() * w).sum().backward()
     np.testing.assert_allclose(v.grad, p * (w - (p * w).sum(axis=1, keepdims=True)), rtol=1e-12, atol=1e-300)
+
+
+def test_broadcast_to_records_a_node_for_any_value_and_fills_a_fresh_array_otherwise():
+    from autograd.value import Constant
+
+    c = Constant.__new__(Constant)  # a Value subclass, as nn.Parameter is
+    c._data, c._grad, c.requires_grad, c.label, c._op, c.scope = np.ones(3), None, True, None, None, None
+    out = ag.ops.broadcast_to(c, (2, 3))
+    assert isinstance(out, Value) and out.shape == (2, 3) and out.parents == (c,)
+    out.sum().backward()
+    np.testing.assert_array_equal(c.grad, [2.0, 2.0, 2.0])
+    arr = ag.ops.broadcast_to(np.float64(1.5), (2, 2))
+    assert arr.flags.writeable and arr.dtype == np.float64 and (arr == 1.5).all()
+    assert ag.ops.broadcast_to(np.float32(1.5), (3,)).dtype == np.float32
