@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -40,25 +41,48 @@ mode = _Mode()
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Record no graph inside this block (per thread, nestable); also usable as a decorator."""
-    prev = mode.grad_enabled
-    mode.grad_enabled = False
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    s = mode.s
+    prev = s.grad_enabled
+    s.grad_enabled = enabled
     try:
         yield
     finally:
-        mode.grad_enabled = prev
+        s.grad_enabled = prev
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
-    """Record the graph again inside a `no_grad` block."""
-    prev = mode.grad_enabled
-    mode.grad_enabled = True
-    try:
-        yield
-    finally:
-        mode.grad_enabled = prev
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def no_grad(func: None = None) -> contextlib.AbstractContextManager[None]: ...
+@overload
+def no_grad(func: F) -> F: ...
+def no_grad(func: Any = None) -> Any:
+    """Record no graph inside this block (per thread, nestable). Also a decorator: `@no_grad()`
+    or, as in PyTorch, `@no_grad`."""
+    return _grad_mode(False) if func is None else _decorate(_grad_mode, False, func, "no_grad")
+
+
+@overload
+def enable_grad(func: None = None) -> contextlib.AbstractContextManager[None]: ...
+@overload
+def enable_grad(func: F) -> F: ...
+def enable_grad(func: Any = None) -> Any:
+    """Record the graph again inside a `no_grad` block (also a decorator, with or without parentheses)."""
+    return _grad_mode(True) if func is None else _decorate(_grad_mode, True, func, "enable_grad")
+
+
+def _decorate(cm: Any, arg: Any, func: Any, name: str) -> Any:
+    if not callable(func):
+        raise TypeError(f"{name}() takes no arguments as a context manager, or one function to decorate; got {type(func).__name__}")
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with cm(arg):
+            return func(*args, **kwargs)
+
+    return wrapped
 
 
 def is_grad_enabled() -> bool:

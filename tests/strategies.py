@@ -17,7 +17,7 @@ from autograd.testing import GRID, arrays, broadcastable_shapes, distinct_arrays
 
 __all__ = [
     "GRID", "arrays", "broadcastable_shapes", "distinct_arrays", "shapes", "tie_free_pair",
-    "unary", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "getitem_args",
+    "unary", "away_from_zero", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "getitem_args",
     "reshape_args", "transpose_args", "concat_args", "stack_args", "where_args", "clip_args",
     "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary",
 ]  # fmt: skip
@@ -28,6 +28,12 @@ Drawn = tuple[tuple[np.ndarray, ...], dict[str, Any]]
 def unary(lo: float = -3.0, hi: float = 3.0, avoid: tuple[float, ...] = (), shape: Any = None) -> st.SearchStrategy[Drawn]:
     """One array (0-d to 3-d unless `shape` is given) with values in [lo, hi] away from `avoid`."""
     return arrays(shapes() if shape is None else shape, lo, hi, avoid).map(lambda a: ((a,), {}))
+
+
+def away_from_zero(lo: float = 0.5, hi: float = 3.0) -> st.SearchStrategy[Drawn]:
+    """One array with magnitudes in [lo, hi] and both signs: for x**-k, whose higher derivatives near
+    0 are so large that finite differences lose every digit of the other elements."""
+    return unary(lo, hi).map(lambda d: ((d[0][0] * np.where(np.arange(d[0][0].size).reshape(d[0][0].shape) % 2, -1.0, 1.0),), {}))
 
 
 @st.composite

@@ -274,6 +274,25 @@ def test_no_grad_as_decorator():
     assert ag.is_grad_enabled()
 
 
+def test_no_grad_and_enable_grad_decorate_without_parentheses_too():
+    @no_grad
+    def f(v):
+        assert not ag.is_grad_enabled()
+        return g(v), v * 2
+
+    @ag.enable_grad
+    def g(v):
+        assert ag.is_grad_enabled()
+        return v * 3
+
+    assert f.__name__ == "f"
+    inner, outer = f(Value(1.0))
+    assert inner.requires_grad and inner.op == "*" and not outer.requires_grad  # g records inside f's no_grad
+    assert ag.is_grad_enabled()
+    with pytest.raises(TypeError, match="no_grad"):
+        no_grad(3)
+
+
 def test_no_grad_is_thread_local():
     x = Value(1.0)
     seen = {}
