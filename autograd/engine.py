@@ -296,8 +296,9 @@ def _anomaly_forward(v: Value) -> None:
 _EMIT = object()  # on toposort's stack: the node below it has all its parents emitted
 
 
-def toposort(root: Value) -> list[Value]:
-    """Every node that requires grad and is reachable from root, each after all of its parents."""
+def toposort(root: Value, stop: set[Value] | None = None) -> list[Value]:
+    """Every node that requires grad and is reachable from root, each after all of its parents
+    (not walking past the nodes in `stop`)."""
     order: list[Value] = []
     # Nodes are keyed by identity: Value.__hash__ is object.__hash__ (no id() calls needed).
     seen: set[Value] = set()
@@ -311,7 +312,7 @@ def toposort(root: Value) -> list[Value]:
         if node in seen:
             continue
         mark(node)
-        if node._op is None:  # a leaf: nothing to wait for
+        if node._op is None or (stop is not None and node in stop):  # a leaf: nothing to wait for
             emit(node)
             continue
         push(node)
@@ -384,17 +385,20 @@ def _check_root(root: Value) -> None:
         )
 
 
-def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: bool, wanted: dict[int, Any] | None) -> None:
+def _run(
+    root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: bool, wanted: dict[int, Any] | None, stop: set[Value] | None = None
+) -> None:
     """The chain rule over the graph, from root to its leaves.
 
     Pending gradients are kept by node (keyed by identity) and popped when used, so memory falls
     as the pass proceeds. With `store`, each gradient is added to `.grad` (intermediates too when
-    `retain_grads`). With `wanted`, the gradients of those ids are collected there instead.
+    `retain_grads`). With `wanted`, the gradients of those ids are collected there instead, and
+    with `stop` the pass goes no further than those nodes.
     The cyclic garbage collector is paused meanwhile (for graphs of more than 1,000 nodes): the
     pass makes no reference cycles, and the collector would otherwise rescan every live node of a
     large graph, again and again.
     """
-    order = toposort(root)  # (the walk allocates one list and one set: it cannot wake the collector)
+    order = toposort(root, stop)  # (the walk allocates one list and one set: it cannot wake the collector)
     gc_was_on = len(order) > _PAUSE_GC_FROM and gc.isenabled()
     if gc_was_on:
         gc.disable()
@@ -414,6 +418,8 @@ def _run(root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: 
             if wanted is not None:
                 if id(node) in wanted:
                     wanted[id(node)] = g
+                if stop is not None and node in stop:
+                    continue
             elif keep or op is None:
                 if store:
                     old = node._grad
@@ -544,12 +550,19 @@ def backward(root: Value, gradient: Any = None, *, retain_grads: bool = True, cr
     _run(root, seed, create_graph, True, retain_grads, None)
 
 
-def gradients(root: Value, inputs: Sequence[Value], gradient: Any = None, *, create_graph: bool = False) -> list[Any]:
-    """d(root)/d(input) for each input, returned and not stored in `.grad` (zeros where root does not depend on it)."""
+def gradients(
+    root: Value, inputs: Sequence[Value], gradient: Any = None, *, create_graph: bool = False, stop: Sequence[Value] | None = None
+) -> list[Any]:
+    """d(root)/d(input) for each input, returned and not stored in `.grad` (zeros where root does not depend on it).
+
+    `stop`: nodes the pass goes no further than, for a caller that knows no path from root to an
+    input runs through them: the functional transforms stop at their fresh argument nodes instead
+    of walking on into the outer graph those came from.
+    """
     wanted: dict[int, Any] = {id(x): None for x in inputs}
     if root.requires_grad:
         seed = _seed(root, gradient, create_graph)
-        _run(root, seed, create_graph, False, False, wanted)
+        _run(root, seed, create_graph, False, False, wanted, set(stop) if stop is not None else None)
     elif gradient is None and root.size != 1:
         _seed(root, None, create_graph)  # raises the same error as backward()
     out = []

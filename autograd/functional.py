@@ -28,6 +28,10 @@ _nesting = _Nesting()
 def _fresh(x: Any) -> tuple[Value, bool]:
     """x as a new node to differentiate against, and whether it carries an outer graph.
 
+    Fresh nodes are made from the arguments before f runs, so none is computed from another: a
+    reverse pass for them stops at them (`gradients(..., stop=...)`) rather than walking on into
+    the outer graph.
+
     A Value that requires grad gets a fresh identity node on top, so an inner derivative counts only
     the paths through the argument, not those through a closure over the same Value (no
     perturbation confusion: d/dy of (d/dx x*y at x=y) is 1, not 2). Anything else becomes a leaf.
@@ -90,7 +94,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
             raise TypeError(f"{getattr(f, '__name__', 'f')} must return a Value to be differentiated, it returned {type(out).__name__}")
         if out.size != 1:
             raise ValueError(f"grad needs a function with one output element, {getattr(f, '__name__', 'f')} returned shape {out.shape}")
-        gs = gradients(out, [args_l[i] for i in nums], create_graph=nested)
+        xs = [args_l[i] for i in nums]
+        gs = gradients(out, xs, create_graph=nested, stop=xs)
         value = out if nested else out.data
         return value, (gs[0] if isinstance(argnums, int) else tuple(gs))
 
@@ -132,7 +137,7 @@ def _jacobian_of(out: Value, xs: list[Value], nested: bool) -> list[Any]:
     for i in range(out.size):
         seed = np.zeros(out.size, dtype=out.dtype)  # a new one each time: a gradient may alias its seed
         seed[i] = 1
-        for k, g in enumerate(gradients(out, xs, seed.reshape(out.shape), create_graph=nested)):
+        for k, g in enumerate(gradients(out, xs, seed.reshape(out.shape), create_graph=nested, stop=xs)):
             rows[k].append(g)
     return [_stack(r, out.shape + x.shape, nested) for r, x in zip(rows, xs, strict=True)]
 
@@ -223,7 +228,7 @@ def vjp(f: Callable[..., Any], *xs: Any) -> tuple[Any, Callable[[Any], Any]]:
     def vjp_fn(u: Any) -> Any:
         u = _like(u, out, f"vjp_fn: u must have the shape of {_name(f)}'s output")
         create = nested or _nesting.depth > 0 or (isinstance(u, Value) and u.requires_grad)
-        gs = gradients(out, args, u, create_graph=create)
+        gs = gradients(out, args, u, create_graph=create, stop=args)
         return gs[0] if len(gs) == 1 else tuple(gs)
 
     return (out if nested else out.data), vjp_fn
@@ -246,8 +251,8 @@ def jvp(f: Callable[..., Any], x: Any, v: Any) -> tuple[Any, Any]:
         raise TypeError(f"jvp: {_name(f)} must return a Value, it returned {type(out).__name__}")
     v = _like(v, xv, "jvp: v must have the shape of x")
     u = Value(np.zeros(out.shape, dtype=out.dtype))  # the dummy cotangent; its value does not matter
-    (gx,) = gradients(out, [xv], u, create_graph=True)
+    (gx,) = gradients(out, [xv], u, create_graph=True, stop=[xv])
     with enable_grad():
         s = (gx * v).sum()
-    (tangent,) = gradients(s, [u], create_graph=nested)
+    (tangent,) = gradients(s, [u], create_graph=nested, stop=[u, xv])  # (u is made after xv: no path to u runs through xv)
     return (out if nested else out.data), tangent

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
+import autograd as ag
 from autograd import Value, grad, no_grad, value_and_grad
 
 from . import strategies as S
@@ -98,3 +99,28 @@ def test_gradient_of_an_argument_f_does_not_use_is_zero():
 
 def test_wraps_the_function():
     assert grad(f).__name__ == "f" and value_and_grad(f).__name__ == "f"
+
+
+class _OuterOnly(ag.ops.Op):
+    """An op of the outer graph whose rule must not run while an inner transform differentiates."""
+
+    name = "outer_only"
+
+    def forward(self, x):
+        return x * 1.0
+
+    def vjp0(self, g, out, x):
+        raise AssertionError("an inner transform's backward pass walked past its argument into the outer graph")
+
+
+def test_an_inner_transform_stops_at_its_argument():
+    x = Value(np.array([1.0, 2.0]))
+    y = ag.engine.apply(_OuterOnly(), x)  # an outer graph below y, which the inner passes must not touch
+    np.testing.assert_array_equal(ag.grad(lambda v: (v * v).sum())(y).data, [2.0, 4.0])
+    np.testing.assert_array_equal(ag.jacobian(lambda v: v * v)(y).data, np.diag([2.0, 4.0]))
+    np.testing.assert_array_equal(ag.hessian(lambda v: (v**3).sum())(y).data, np.diag([6.0, 12.0]))
+    out, fn = ag.vjp(lambda v: v * 3.0, y)
+    np.testing.assert_array_equal(fn(np.ones(2)).data, [3.0, 3.0])
+    np.testing.assert_array_equal(ag.jvp(lambda v: v * v, y, np.ones(2))[1].data, [2.0, 4.0])
+    with pytest.raises(AssertionError, match="outer graph"):  # the outer graph itself still differentiates through it
+        ag.grad(lambda v: (v * v).sum())(y).sum().backward()
