@@ -443,7 +443,8 @@ def _run(
                 continue
             out = node._data
             fl = op.floats
-            # NOTE: one and two inputs unrolled (nearly every node): no tuples, no star-calls.
+            # NOTE: one and two inputs unrolled (nearly every node): no tuples, no star-calls. The two
+            # blocks below (input a, input b) are twins on purpose: a loop over them would build tuples.
             x = a._data
             if type(x) is _ndarray:
                 if not x.shape:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -58,14 +59,9 @@ def peak_memory(make: Callable[[], Callable[[], float]], calls: int) -> int:
 def paired_ratio(times: list[float], base: list[float]) -> float:
     """The median over repetitions of times[i] / base[i]: each pair ran back to back (interleaved),
     so a change in the machine's speed between repetitions cancels out of the ratio."""
-    r = sorted(t / b for t, b in zip(times, base, strict=True))
-    n = len(r)
-    return r[n // 2] if n % 2 else (r[n // 2 - 1] + r[n // 2]) / 2
+    return statistics.median(t / b for t, b in zip(times, base, strict=True))
 
 
 def stats(times: list[float]) -> dict[str, float]:
     """Median, min and max."""
-    s = sorted(times)
-    n = len(s)
-    med = s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-    return {"median": med, "min": s[0], "max": s[-1]}
+    return {"median": statistics.median(times), "min": min(times), "max": max(times)}

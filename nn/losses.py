@@ -22,14 +22,16 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _check_reduction(reduction: str, fname: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fname}: reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, got {reduction!r}")
+
+
 def _reduce(loss: Value, reduction: str, fname: str) -> Value:
+    _check_reduction(reduction, fname)
     if reduction == "mean":
         return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{fname}: reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, got {reduction!r}")
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _same_shape(pred: Any, target: Any, fname: str) -> tuple[Value, Value]:
@@ -112,8 +114,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
             weights = arr.astype(z.dtype)  # one-hot or probability targets
         elif arr.shape == z.shape[:-1]:
             y = _labels(target, n_cls, "cross_entropy")
-            if reduction not in _REDUCTIONS:
-                _reduce(z, reduction, "cross_entropy")  # raises the message every loss gives
+            _check_reduction(reduction, "cross_entropy")
             return _apply1(_SoftmaxCrossEntropy(y, reduction), z)  # one node; the gradient without the one-hot product
         else:
             raise ValueError(

@@ -104,9 +104,11 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
+        only: list[Value] | None = None  # the parameters the general rule below updates (None: all)
         if not (self.momentum or self.weight_decay):
             lr = self.lr
             rest: list[Value] = []
+            only = rest
             for p in self.params:
                 # NOTE: plain SGD on a writable array gradient of the parameter's shape and dtype (the
                 # common case) is p -= lr * g in place, without _grads' conversions (a few us a parameter).
@@ -117,7 +119,7 @@ class SGD(Optimizer):
                     rest.append(p)
             if not rest:
                 return
-        for p, g, st in self._grads(rest if not (self.momentum or self.weight_decay) else None):
+        for p, g, st in self._grads(only):
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             if self.momentum:
