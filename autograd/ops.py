@@ -232,6 +232,29 @@ class MatMul(Op):
         return x.mT @ g
 
 
+class MatMulT(Op):
+    """x @ yᵀ for a matrix y: nn.Linear's x @ weight.T as one node instead of a transpose and a
+    matmul, with y's gradient computed in y's own (out, in) layout. x is (..., in), y (out, in)."""
+
+    name = "@ᵀ"
+
+    def forward(self, x, y):
+        try:
+            if y.ndim == 2 and x.shape[-1] == y.shape[1]:
+                return x @ y.T
+        except (AttributeError, IndexError):  # a scalar
+            pass
+        raise ValueError(f"x @ yᵀ needs x of shape (..., n) and a matrix y of shape (m, n); got shapes {np.shape(x)} and {np.shape(y)}")
+
+    def vjp0(self, g, out, x, y):
+        return g @ y
+
+    def vjp1(self, g, out, x, y):
+        if x.ndim != 2:  # one sample (n,) or a batch with more axes: rows of (.., n) against rows of (.., m)
+            g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        return g.mT @ x
+
+
 # ---- elementwise functions ----------------------------------------------------
 
 
@@ -863,7 +886,7 @@ class Stack(Op):
 
 # ---- the op instances without parameters, shared by every node ----------------------
 
-ADD, SUB, MUL, DIV, NEG, POW, MATMUL = Add(), Sub(), Mul(), Div(), Neg(), Pow(), MatMul()
+ADD, SUB, MUL, DIV, NEG, POW, MATMUL, MATMUL_T = Add(), Sub(), Mul(), Div(), Neg(), Pow(), MatMul(), MatMulT()
 EXP, LOG, SQRT, TANH, TANH_GRAD, SIGMOID = Exp(), Log(), Sqrt(), Tanh(), TanhGrad(), Sigmoid()
 RELU, BINARY_STEP, ABS = Relu(), BinaryStep(), Abs()
 

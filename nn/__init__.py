@@ -4,7 +4,7 @@ from . import datasets, init, optim
 from .activations import ELU, GELU, BinaryStep, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh, get_activation
 from .data import DataLoader, train_test_split
 from .init import manual_seed
-from .layers import MLP, Dropout, Layer, Linear, Neuron, Sequential
+from .layers import MLP, Dropout, Layer, Linear, Neuron, Sequential, linear
 from .losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, half_sse, hinge_loss, mse_loss, one_hot, sse
 from .module import Module, Parameter
 from .state import load, save
@@ -12,7 +12,7 @@ from .train import accuracy, evaluate, fit
 
 __all__ = [
     "Module", "Parameter",
-    "Linear", "Neuron", "Layer", "MLP", "Sequential", "Dropout",
+    "Linear", "Neuron", "Layer", "MLP", "Sequential", "Dropout", "linear",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "BinaryStep", "Identity", "GELU", "ELU", "Softplus",
     "get_activation",
     "mse_loss", "sse", "half_sse", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss",

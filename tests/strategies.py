@@ -17,7 +17,7 @@ from autograd.testing import GRID, arrays, broadcastable_shapes, distinct_arrays
 
 __all__ = [
     "GRID", "arrays", "broadcastable_shapes", "distinct_arrays", "shapes", "tie_free_pair",
-    "unary", "away_from_zero", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "getitem_args",
+    "unary", "away_from_zero", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "linear_args", "getitem_args",
     "reshape_args", "transpose_args", "concat_args", "stack_args", "where_args", "clip_args",
     "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary",
 ]  # fmt: skip
@@ -88,6 +88,14 @@ def matmul_pair(draw: Any, kind: str) -> Drawn:
         bs = draw(hnp.mutually_broadcastable_shapes(signature=_MATMUL_SIGNATURES[kind], max_dims=0, max_side=4))
     s0, s1 = bs.input_shapes
     return (draw(arrays(s0)), draw(arrays(s1))), {}
+
+
+@st.composite
+def linear_args(draw: Any) -> Drawn:
+    """Operands of x @ wᵀ (+ b), as nn.linear takes them: x (n,), (batch, n) or (.., batch, n), w (m, n), b (m,)."""
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    lead = draw(st.lists(st.integers(1, 3), max_size=2).map(tuple))
+    return (draw(arrays(lead + (n,))), draw(arrays((m, n))), draw(arrays((m,)))), {}
 
 
 @st.composite

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
+import nn
 from autograd import Value, gradcheck
 
 from . import strategies as S
@@ -93,6 +94,10 @@ CASES = [
     Case("matmul_batched", S.matmul_pair("batched"), lambda x, y: x @ y, np.matmul),
     Case("array_matmul_value", S.matmul_pair("batched"), lambda a, y: a @ y, np.matmul, consts=(0,)),
     Case("value_matmul_array", S.matmul_pair("batched"), lambda x, a: x @ a, np.matmul, consts=(1,)),
+    # ---- nn.linear: x @ wᵀ as one op (1-D, batched and N-D x; the input a constant, as in a first layer)
+    Case("linear", S.linear_args(), lambda x, w, b: nn.linear(x, w, b), lambda x, w, b: x @ w.T + b),
+    Case("linear_no_bias", S.linear_args(), lambda x, w, b: nn.linear(x, w), lambda x, w, b: x @ w.T, consts=(2,)),
+    Case("linear_array_input", S.linear_args(), lambda a, w, b: nn.linear(a, w, b), lambda x, w, b: x @ w.T + b, consts=(0,)),
     # ---- elementwise methods
     Case("exp", S.unary(), lambda x: x.exp(), np.exp),
     Case("log", S.unary(0.1, 5.0), lambda x: x.log(), np.log),

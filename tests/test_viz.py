@@ -578,11 +578,12 @@ def test_a_cut_names_the_modules_left_out_and_keeps_the_weights_of_drawn_ops():
     hidden = text_of(re.search(r"^\s*hidden \[label=<(.*)> ", src, re.M).group(1))
     m = re.search(r"inside (\d+) modules: layers\.0, layers\.1 … layers\.(\d+)", hidden)
     assert m and int(m.group(1)) == int(m.group(2)) + 1 <= 13
-    # Every drawn transpose (of a weight) is fed by its drawn weight, not by the cut.
-    for op, (text, _, _) in op_nodes(nodes).items():
-        if text == "transpose":
-            feeders = [t for t, h in edges if h == op]
-            assert len(feeders) == 1 and feeders[0] != "hidden" and "weight" in nodes[feeders[0]][0]
+    # Every drawn product with a weight (x @ weightᵀ) is fed by its drawn weight, not only by the cut.
+    products = [op for op, (text, _, _) in op_nodes(nodes).items() if text == "@ᵀ"]
+    assert products
+    for op in products:
+        feeders = [t for t, h in edges if h == op]
+        assert len(feeders) == 2 and sum("weight" in nodes[f][0] for f in feeders if f != "hidden") == 1
 
 
 def test_module_option_names_parameters_of_a_graph_built_by_hand():
