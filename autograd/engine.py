@@ -95,6 +95,7 @@ _ndarray = np.ndarray
 _F64 = np.dtype(np.float64)
 _f64 = np.float64
 _PAUSE_GC_FROM = 1000  # nodes: a smaller graph is not worth the three calls
+_add_reduce = np.add.reduce
 _ONE = np.float64(1.0)  # immutable, so one instance serves every backward()
 _refs = getattr(sys, "getrefcount", lambda x: 1 << 30)  # elsewhere than CPython: always copy
 # What a forward or a rule may raise on bad input; on Python floats also 1/0.0, math.log(0.0), overflow.
@@ -337,11 +338,12 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum g over the axes broadcasting added or stretched, back to `shape`."""
     extra = g.ndim - len(shape)
     if extra > 0:
-        g = g.sum(axis=0 if extra == 1 else tuple(range(extra)))
+        axes: Any = 0 if extra == 1 else tuple(range(extra))
+        g = _add_reduce(g, axis=axes) if type(g) is _ndarray else g.sum(axis=axes)  # (ndarray.sum wraps add.reduce in Python)
     if 1 in shape:
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
         if axes:
-            g = g.sum(axis=axes, keepdims=True)
+            g = _add_reduce(g, axis=axes, keepdims=True) if type(g) is _ndarray else g.sum(axis=axes, keepdims=True)
     if g.shape != shape:  # a rule returned something smaller (e.g. a scalar zero)
         g = broadcast_to(g, shape)
     return g

@@ -14,6 +14,8 @@ from autograd.ops import softplus as _softplus
 
 from .activations import _value
 
+_min, _max = np.minimum.reduce, np.maximum.reduce
+
 __all__ = [
     "mse_loss", "sse", "half_sse", "cross_entropy", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "hinge_loss", "one_hot",
@@ -84,7 +86,7 @@ def _labels(labels: Any, num_classes: int, fname: str) -> np.ndarray:
             f"{fname}: class labels must have an integer dtype, got {y.dtype}"
             + (" (convert with labels.astype(int), or pass one-hot/probability targets of the logits' shape)" if y.dtype.kind == "f" else "")
         )
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
+    if y.size and (_min(y, axis=None) < 0 or _max(y, axis=None) >= num_classes):  # (ufunc reduce: y.min() wraps it in Python)
         bad = (y < 0) | (y >= num_classes)
         pos = np.argwhere(bad)[0]
         raise ValueError(
@@ -103,23 +105,23 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
     (softmax(logits) - one_hot(target)) / batch.
     """
     z = _value(logits)
-    if z.ndim == 0:
+    shape = z.shape
+    if not shape:
         raise ValueError("cross_entropy: logits must have a class axis (shape (classes,) or (batch, classes)), got a scalar")
-    n_cls = z.shape[-1]
-    if isinstance(target, Value) and target.shape == z.shape:
+    if isinstance(target, Value) and target.shape == shape:
         weights: Any = target  # probability targets that are themselves computed
     else:
         arr = np.asarray(target.data if isinstance(target, Value) else target)
-        if arr.shape == z.shape and arr.dtype.kind in "biuf":
+        if arr.shape == shape and arr.dtype.kind in "biuf":
             weights = arr.astype(z.dtype)  # one-hot or probability targets
-        elif arr.shape == z.shape[:-1]:
-            y = _labels(target, n_cls, "cross_entropy")
+        elif arr.shape == shape[:-1]:
+            y = _labels(target, shape[-1], "cross_entropy")
             _check_reduction(reduction, "cross_entropy")
             return _apply1(_SoftmaxCrossEntropy(y, reduction), z)  # one node; the gradient without the one-hot product
         else:
             raise ValueError(
-                f"cross_entropy: logits have shape {z.shape}, so integer labels must have shape {z.shape[:-1]} "
-                f"(one per sample) or one-hot/probability targets the logits' shape {z.shape}; got shape {arr.shape}"
+                f"cross_entropy: logits have shape {shape}, so integer labels must have shape {shape[:-1]} "
+                f"(one per sample) or one-hot/probability targets the logits' shape {shape}; got shape {arr.shape}"
             )
     return _reduce(-(z.log_softmax(axis=-1) * weights).sum(axis=-1), reduction, "cross_entropy")
 
