@@ -448,8 +448,10 @@ def _run(
             # NOTE: one and two inputs unrolled (nearly every node): no tuples, no star-calls. The two
             # blocks below (input a, input b) are twins on purpose: a loop over them would build tuples.
             x = a._data
+            xs = ()  # x's shape, for the gradient's
             if type(x) is _ndarray:
-                if not x.shape:
+                xs = x.shape
+                if not xs:
                     x = x.item() if x.dtype is _F64 and fl else x[()]
             elif type(x) is float and not fl:
                 x = _f64(x)
@@ -462,15 +464,17 @@ def _run(
                         raise _NotFinite
                 except _ERRORS as e:
                     gi = _rule_again(rules[0], op, g, out, (x,), e)
-                if type(gi) is not float and gi.shape != (() if type(x) is float else x.shape):
-                    gi = unbroadcast(gi, () if type(x) is float else x.shape)
+                if type(gi) is not float and gi.shape != xs:
+                    gi = unbroadcast(gi, xs)
                 old = get(a)
                 pending[a] = gi if old is None else old + gi
                 gi = old = None  # hold no gradient here: the reference counts above must see only pending's
                 continue
             y = b._data
+            ys = ()
             if type(y) is _ndarray:
-                if not y.shape:
+                ys = y.shape
+                if not ys:
                     y = y.item() if y.dtype is _F64 and fl else y[()]
             elif type(y) is float and not fl:
                 y = _f64(y)
@@ -485,8 +489,8 @@ def _run(
                             raise _NotFinite
                     except _ERRORS as e:
                         gi = _rule_again(rule, op, g, out, (x, y), e)
-                if type(gi) is not float and gi.shape != (() if type(x) is float else x.shape):
-                    gi = unbroadcast(gi, () if type(x) is float else x.shape)
+                if type(gi) is not float and gi.shape != xs:
+                    gi = unbroadcast(gi, xs)
                 old = get(a)
                 pending[a] = gi if old is None else old + gi
                 gi = old = None
@@ -501,8 +505,8 @@ def _run(
                             raise _NotFinite
                     except _ERRORS as e:
                         gi = _rule_again(rule, op, g, out, (x, y), e)
-                if type(gi) is not float and gi.shape != (() if type(y) is float else y.shape):
-                    gi = unbroadcast(gi, () if type(y) is float else y.shape)
+                if type(gi) is not float and gi.shape != ys:
+                    gi = unbroadcast(gi, ys)
                 old = get(b)
                 pending[b] = gi if old is None else old + gi
                 gi = old = None

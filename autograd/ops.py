@@ -594,7 +594,7 @@ class SoftmaxCrossEntropy(Op):
         return np.add.reduce(losses) if self.reduction == "sum" else losses.reshape(self.labels.shape)
 
     def vjp0(self, g, out, x):
-        shape = np.shape(_data(x))
+        shape = x.shape  # (an array, or a Value for second derivatives: the forward took an array)
         rows, lab = self._rows, self.labels.reshape(-1)
         if isinstance(x, Value):  # second derivatives: softmax through the graph
             hot = np.zeros((rows.size, shape[-1]), dtype=_data(x).dtype)

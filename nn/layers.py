@@ -37,7 +37,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Value:
 
 def _check_width(x: Value, n: int, who: Any) -> None:
     """`who` is the module: its repr (which walks its children) is built only for the error message."""
-    if x.ndim == 0 or x.shape[-1] != n:
+    shape = x.shape
+    if not shape or shape[-1] != n:
         raise ValueError(
             f"{who!r} expects inputs with {n} features in the last dimension (shape ({n},) for one sample, "
             f"(batch, {n}) for a batch), got shape {x.shape}"
@@ -80,7 +81,8 @@ class Linear(Module):
     def forward(self, x: Any) -> Value:
         x = _value(x)
         _check_width(x, self.in_features, self)
-        return linear(x, self.weight, self.bias)
+        y = _apply2(_MATMUL_T, x, self.weight)  # linear(x, weight, bias), without its conversions
+        return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
