@@ -17,6 +17,8 @@ from autograd import Value
 
 __all__ = ["Optimizer", "SGD", "GD", "Adam", "AdamW", "RMSprop", "LRScheduler", "StepLR", "CosineAnnealingLR"]
 
+_ndarray = np.ndarray
+
 
 def _nonneg(x: Any, what: str, who: str) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not x >= 0 or not math.isfinite(x):
@@ -110,12 +112,16 @@ class SGD(Optimizer):
             rest: list[Value] = []
             only = rest
             for p in self.params:
-                # NOTE: plain SGD on a writable array gradient of the parameter's shape and dtype (the
-                # common case) is p -= lr * g in place, without _grads' conversions (a few us a parameter).
+                # NOTE: plain SGD on an array gradient of the parameter's shape and dtype (the common
+                # case) is p -= lr * g in place, without _grads' conversions (a few us a parameter).
                 g, d = p._grad, p._data
-                if type(g) is np.ndarray and type(d) is np.ndarray and g.shape == d.shape and g.dtype == d.dtype and d.flags.writeable:
-                    d -= lr * g
-                elif g is not None:
+                if type(g) is _ndarray and type(d) is _ndarray and g.shape == d.shape and g.dtype == d.dtype:
+                    try:
+                        d -= lr * g
+                        continue
+                    except ValueError:  # read-only data: numpy refuses before writing; _update replaces it
+                        pass
+                if g is not None:
                     rest.append(p)
             if not rest:
                 return

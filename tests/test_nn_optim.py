@@ -216,3 +216,16 @@ def test_step_lr_and_cosine_annealing_follow_pytorch():
         nn.optim.CosineAnnealingLR(opt, 0)
     with pytest.raises(TypeError, match="needs an Optimizer"):
         nn.optim.StepLR("opt", 2)
+
+
+@pytest.mark.parametrize("opt_class", [nn.optim.SGD, nn.optim.Adam])
+def test_a_read_only_parameter_array_is_replaced_not_written(opt_class):
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    p = nn.Parameter(np.zeros(3))
+    p.data = frozen
+    opt = opt_class([p], lr=0.1)
+    (p * np.array([1.0, 2.0, 3.0])).sum().backward()
+    opt.step()
+    assert np.all(frozen == 0)  # the read-only array is untouched
+    assert np.all(p.data < 0) and p.data.flags.writeable
