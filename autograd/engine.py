@@ -120,8 +120,8 @@ def apply1(op: Any, x: Value) -> Value:
     a = x._data
     if type(a) is _ndarray:
         if not a.shape:
-            a = a.item() if a.dtype is _F64 and op.floats else a[()]
-    elif type(a) is float and not op.floats:
+            a = a.item() if a.dtype is _F64 and op._floats else a[()]
+    elif type(a) is float and not op._floats:
         a = _f64(a)
     try:
         data = op.forward(a)
@@ -156,7 +156,7 @@ def apply2(op: Any, x: Value, y: Value) -> Value:
     b = y._data
     ta = type(a)
     tb = type(b)
-    if (ta is not float or tb is not float or not op.floats) and not (ta is _ndarray and tb is _ndarray and a.shape and b.shape):
+    if (ta is not float or tb is not float or not op._floats) and not (ta is _ndarray and tb is _ndarray and a.shape and b.shape):
         a, b = _operands2(op, x, y, a, b)  # not two Python floats, nor two arrays: scalars to convert
     try:
         data = op.forward(a, b)
@@ -189,12 +189,12 @@ def _operands2(op: Any, x: Value, y: Value, a: Any, b: Any) -> tuple[Any, Any]:
     """The two inputs' data as op.forward takes them, when some input is a scalar."""
     ta, tb = type(a), type(b)
     if ta is _ndarray and not a.shape:
-        a = a.item() if a.dtype is _F64 and op.floats else a[()]
+        a = a.item() if a.dtype is _F64 and op._floats else a[()]
         ta = type(a)
     if tb is _ndarray and not b.shape:
-        b = b.item() if b.dtype is _F64 and op.floats else b[()]
+        b = b.item() if b.dtype is _F64 and op._floats else b[()]
         tb = type(b)
-    if (ta is float or tb is float) and not (op.floats and (ta is float or ta is int) and (tb is float or tb is int)):
+    if (ta is float or tb is float) and not (op._floats and (ta is float or ta is int) and (tb is float or tb is int)):
         # A Value's Python float meets numpy data (or an op that wants numpy scalars): as numpy
         # float64 it promotes as before (a Python number would be weak: float32 * 2.0 is float32).
         if ta is float and type(x) is not Constant:
@@ -216,7 +216,7 @@ def apply(op: Any, *xs: Value) -> Value:
         return apply2(op, xs[0], xs[1])
     if n == 1:
         return apply1(op, xs[0])
-    raw = [_scalar(x._data, op.floats) for x in xs]
+    raw = [_scalar(x._data, op._floats) for x in xs]
     try:
         data = op.forward(*raw)
     except _ERRORS as e:
@@ -438,13 +438,13 @@ def _run(
                         node._grad = old + g
             if op is None:
                 continue
-            rules = op.vjps
+            rules = op._vjps
             a, b = node._a, node._b
             if create_graph or anomaly or (b is not None and a is None):
                 _general(node, op, g, create_graph, anomaly, pending)
                 continue
             out = node._data
-            fl = op.floats
+            fl = op._floats
             # NOTE: one and two inputs unrolled (nearly every node): no tuples, no star-calls. The two
             # blocks below (input a, input b) are twins on purpose: a loop over them would build tuples.
             x = a._data
@@ -525,10 +525,10 @@ def _general(node: Value, op: Any, g: Any, create_graph: bool, anomaly: bool, pe
     if create_graph:
         out, xs = node, parents
     else:
-        out, xs = node._data, tuple([_scalar(p._data, op.floats) for p in parents])
-        if type(g) is float and not op.floats:
+        out, xs = node._data, tuple([_scalar(p._data, op._floats) for p in parents])
+        if type(g) is float and not op._floats:
             g = _f64(g)
-    rules = op.vjps
+    rules = op._vjps
     for i, p in enumerate(parents):
         if not p.requires_grad:
             continue
