@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 from autograd import Value
 
 
@@ -127,6 +128,9 @@ def test_backward_on_something_that_does_not_require_grad():
         (lambda: Value(np.ones(0)).max(), ValueError, ["empty"]),
         (lambda: len(Value(1.0)), TypeError, ["0-d"]),
         (lambda: Value(np.ones(3)) + "a", TypeError, ["str", "'a'"]),
+        (lambda: nn.linear(np.ones((4, 5)), Value(np.ones((2, 3)))), ValueError, ["@ᵀ", "same n", "(4, 5), (2, 3)"]),
+        (lambda: nn.linear(np.ones(3), Value(np.ones(3))), ValueError, ["matrix y", "(3,), (3,)"]),
+        (lambda: nn.linear(Value(1.0), np.ones((2, 3))), ValueError, ["x of shape (..., n)", "(), (2, 3)"]),
     ],
 )
 def test_other_errors_name_the_op_and_shapes(make, exc, words):
