@@ -85,6 +85,15 @@ FUNCS: list[Callable[..., Any]] = [
     lambda *a: a[0].tanh().sum(),
 ]
 callables_or_args = st.one_of(st.sampled_from(FUNCS), args)
+_FUNC_CODES = {f.__code__ for f in FUNCS}
+
+
+def _raised_in_user_function(e: BaseException) -> bool:
+    """The error came from one of FUNCS itself (`0 .sum()` when a decorated function is called on an int): the user's own."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code in _FUNC_CODES
 
 # ---- the harness ----------------------------------------------------------------------
 
@@ -125,6 +134,8 @@ def _call(name: str, fn: Callable[..., Any], *a: Any) -> Any:
         assert _unchanged(before, a), f"{name}{_fmt(a)} raised {type(e).__name__} but changed its inputs"
         return None
     except Exception as e:  # noqa: BLE001
+        if _raised_in_user_function(e):
+            return None
         pytest.fail(f"{name}{_fmt(a)} raised {type(e).__name__}: {e} (not a documented exception)")
 
 
