@@ -388,13 +388,13 @@ def _check_root(root: Value) -> None:
 
 
 def _run(
-    root: Value, seed: Any, create_graph: bool, store: bool, retain_grads: bool, wanted: dict[int, Any] | None, stop: set[Value] | None = None
+    root: Value, seed: Any, create_graph: bool, retain_grads: bool, wanted: dict[int, Any] | None, stop: set[Value] | None = None
 ) -> None:
     """The chain rule over the graph, from root to its leaves.
 
     Pending gradients are kept by node (keyed by identity) and popped when used, so memory falls
-    as the pass proceeds. With `store`, each gradient is added to `.grad` (intermediates too when
-    `retain_grads`). With `wanted`, the gradients of those ids are collected there instead, and
+    as the pass proceeds. Each leaf's gradient is added to its `.grad` (every node's, with
+    `retain_grads`); with `wanted`, the gradients of those ids are collected there instead, and
     with `stop` the pass goes no further than those nodes.
     The cyclic garbage collector is paused meanwhile (for graphs of more than 1,000 nodes): the
     pass makes no reference cycles, and the collector would otherwise rescan every live node of a
@@ -411,7 +411,8 @@ def _run(
         take, get = pending.pop, pending.get
         anomaly = s.anomaly
         s.grad_enabled = create_graph
-        keep = store and retain_grads
+        keep = retain_grads and wanted is None
+        general = create_graph or anomaly  # every node through _general
         for node in reversed(order):
             g = take(node, None)
             if g is None:
@@ -423,24 +424,23 @@ def _run(
                 if stop is not None and node in stop:
                     continue
             elif keep or op is None:
-                if store:
-                    old = node._grad
-                    if old is None:
-                        if type(g) is _ndarray and not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
-                            # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
-                            # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
-                            # A fresh array that nothing else refers to (CPython's reference counts: only the local
-                            # name g, and only g refers to its base) is stored as it is; order="K" keeps a
-                            # transposed gradient's layout, so the copy is a plain memcpy.
-                            g = g.copy(order="K")
-                        node._grad = g
-                    else:
-                        node._grad = old + g
+                old = node._grad
+                if old is None:
+                    if type(g) is _ndarray and not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
+                        # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
+                        # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
+                        # A fresh array that nothing else refers to (CPython's reference counts: only the local
+                        # name g, and only g refers to its base) is stored as it is; order="K" keeps a
+                        # transposed gradient's layout, so the copy is a plain memcpy.
+                        g = g.copy(order="K")
+                    node._grad = g
+                else:
+                    node._grad = old + g
             if op is None:
                 continue
             rules = op._vjps
             a, b = node._a, node._b
-            if create_graph or anomaly or (b is not None and a is None):
+            if general or (b is not None and a is None):
                 _general(node, op, g, create_graph, anomaly, pending)
                 continue
             out = node._data
@@ -554,7 +554,7 @@ def backward(root: Value, gradient: Any = None, *, retain_grads: bool = True, cr
     """Add d(root)/d(node) to `.grad` of every node root depends on (see Value.backward)."""
     _check_root(root)
     seed = _seed(root, gradient, create_graph)
-    _run(root, seed, create_graph, True, retain_grads, None)
+    _run(root, seed, create_graph, retain_grads, None)
 
 
 def gradients(
@@ -569,7 +569,7 @@ def gradients(
     wanted: dict[int, Any] = {id(x): None for x in inputs}
     if root.requires_grad:
         seed = _seed(root, gradient, create_graph)
-        _run(root, seed, create_graph, False, False, wanted, set(stop) if stop is not None else None)
+        _run(root, seed, create_graph, False, wanted, set(stop) if stop is not None else None)
     elif gradient is None and root.size != 1:
         _seed(root, None, create_graph)  # raises the same error as backward()
     out = []
