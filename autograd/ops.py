@@ -29,7 +29,12 @@ _F64 = np.dtype(np.float64)
 
 
 class Op:
-    """A primitive: `forward` on arrays, `vjp0`, `vjp1`, ... one gradient rule per input."""
+    """A primitive: `forward` on arrays, `vjp0`, `vjp1`, ... one gradient rule per input.
+
+    The engine reads each instance's copies of the class's `vjps` and `floats` (`_vjps`,
+    `_floats`, made at creation); an op whose rules differ per instance (`Concatenate`) sets
+    `self.vjps = self._vjps = ...` in its `__init__`.
+    """
 
     __slots__ = ("_vjps", "_floats")
     _vjps: tuple[Callable[..., Any], ...]
