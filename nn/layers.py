@@ -20,7 +20,7 @@ from . import init
 from .activations import _name, _value, get_activation
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Neuron", "Layer", "MLP", "Sequential", "Dropout"]
+__all__ = ["Linear", "Neuron", "Layer", "MLP", "Sequential", "Dropout", "linear"]
 
 _HE = {"relu", "leaky_relu", "elu", "gelu"}
 
