@@ -358,7 +358,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 def _seed(root: Value, gradient: Any, create_graph: bool) -> Any:
     if gradient is None:
         d = root._data
-        if (type(d) is float or type(d) is np.float64) and not create_graph:
+        if (type(d) is float or type(d) is _f64) and not create_graph:
             return 1.0 if type(d) is float else _ONE  # a scalar loss, without np.ones_like's cost
         if root.size != 1:
             raise ValueError(
@@ -552,7 +552,8 @@ def _general(node: Value, op: Any, g: Any, create_graph: bool, anomaly: bool, pe
 
 def backward(root: Value, gradient: Any = None, *, retain_grads: bool = True, create_graph: bool = False) -> None:
     """Add d(root)/d(node) to `.grad` of every node root depends on (see Value.backward)."""
-    _check_root(root)
+    if not root.requires_grad:
+        _check_root(root)  # raises
     seed = _seed(root, gradient, create_graph)
     _run(root, seed, create_graph, retain_grads, None)
 
