@@ -609,14 +609,14 @@ class SoftmaxCrossEntropy(Op):
 
     def vjp0(self, g, out, x):
         shape = x.shape  # (an array, or a Value for second derivatives: the forward took an array)
-        rows, lab = self._rows, self.labels.reshape(-1)
+        rows = self._rows
         if self.reduction == "mean":
             scale = g / max(rows.size, 1)
         else:
             scale = g if self.reduction == "sum" else g.reshape(-1, 1)
         if isinstance(x, Value):  # second derivatives: softmax through the graph
             hot = np.zeros((rows.size, shape[-1]), dtype=_data(x).dtype)
-            hot[rows, lab] = 1
+            hot[rows, self.labels.reshape(-1)] = 1
             return ((x.reshape(-1, shape[-1]).softmax(axis=-1) - hot) * scale).reshape(shape)
         d = self._p * scale  # (softmax - one_hot) * scale, without a copy of softmax or a one-hot array
         d.reshape(-1)[self._flat] -= scale if self.reduction != "none" else scale.reshape(-1)
