@@ -192,6 +192,17 @@ def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
     skipped = sorted({f"{n}: {v['skipped']}" for r in rows for n, v in r["impls"].items() if "skipped" in v})
     if skipped:
         lines += ["", "Skipped: " + "; ".join(skipped) + "."]
+    floors = [
+        f"{r['key']} {r['impls']['floor']['ratio']:.2f}× numpy (the engine {r['impls']['engine']['ratio'] / r['impls']['floor']['ratio']:.1f}× the floor)"
+        for r in rows
+        if "ratio" in r["impls"].get("floor", {})
+    ]
+    if floors:
+        lines += [
+            "",
+            "The floor for scalar graphs (`benchmarks/floor.py`: the least Python a scalar engine runs per node, "
+            "floats only, every rule inline in one loop, no checks), timed in the same run: " + "; ".join(floors) + ".",
+        ]
     mems = [r for r in rows if "peak_bytes" in r["impls"]["engine"]]
     for r in mems:
         im = r["impls"]
@@ -213,17 +224,23 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["engine", "torch", "micrograd", "micrograd-gc-off"]
-    colors = {"engine": "#2a7ab0", "torch": "#e07b39", "micrograd": "#6aa84f", "micrograd-gc-off": "#b6d7a8"}
-    labels = {"engine": "this engine", "torch": "PyTorch", "micrograd": "micrograd", "micrograd-gc-off": "micrograd, gc off"}
+    names = ["engine", "torch", "micrograd", "micrograd-gc-off", "floor"]
+    colors = {"engine": "#2a7ab0", "torch": "#e07b39", "micrograd": "#6aa84f", "micrograd-gc-off": "#b6d7a8", "floor": "#999999"}
+    labels = {
+        "engine": "this engine",
+        "torch": "PyTorch",
+        "micrograd": "micrograd",
+        "micrograd-gc-off": "micrograd, gc off",
+        "floor": "scalar floor (floor.py)",
+    }
     fig, ax = plt.subplots(figsize=(max(7, 1.5 * len(rows)), 4.5))
-    width = 0.2
+    width = 0.16
     for j, name in enumerate(names):
         xs, ys = [], []
         for i, r in enumerate(rows):
             v = r["impls"].get(name, {})
             if "ratio" in v:
-                xs.append(i + (j - 1.5) * width)
+                xs.append(i + (j - 2) * width)
                 ys.append(v["ratio"])
         if xs:
             bars = ax.bar(xs, ys, width, label=labels[name], color=colors[name])

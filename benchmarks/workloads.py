@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .floor import w1_floor, w4_floor
+
 SEED = 0
 Runner = Callable[[], float]
 
@@ -333,7 +335,7 @@ _MLP = {"numpy": mlp_numpy, "engine": mlp_engine}
 WORKLOADS: list[Workload] = [
     Workload(
         "W1", "scalar MLP 2-16-16-1 on 100 moons (micrograd's demo)", "step", w1_data,
-        {"numpy": w1_numpy, "engine": w1_engine, "engine-gc-off": gc_off(w1_engine)},
+        {"numpy": w1_numpy, "engine": w1_engine, "engine-gc-off": gc_off(w1_engine), "floor": w1_floor},
         size={"points": 100, "hidden": (16, 16)}, quick={"points": 10, "hidden": (4, 4)},
         calls=lambda s: 1, peers=("micrograd", "micrograd-gc-off"),
     ),
@@ -352,7 +354,7 @@ WORKLOADS: list[Workload] = [
     *[
         Workload(
             f"W4 N={n:,}", "deep chain y = tanh(0.9 y + 0.1), then dy/dx", "chain step", w4_data,
-            {"numpy": w4_numpy, "engine": w4_engine, "engine-gc-off": gc_off(w4_engine)},
+            {"numpy": w4_numpy, "engine": w4_engine, "engine-gc-off": gc_off(w4_engine), "floor": w4_floor},
             size={"n": n}, quick={"n": min(n, 300)}, units=lambda s: s["n"], calls=lambda s: max(1, 100_000 // s["n"]),
             peers=("torch", "micrograd") if n <= 100_000 else ("torch",), max_reps=3 if n >= 1_000_000 else 100,
         )

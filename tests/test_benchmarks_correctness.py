@@ -59,6 +59,15 @@ def test_w4_chain_gradient_matches_numpy(n):
     _assert_same(_steps(W.w4_engine, d, 2), _steps(W.w4_numpy, d, 2))
 
 
+def test_the_scalar_floor_computes_the_same_losses():
+    """The floor (benchmarks/floor.py) is a fair reference only if it does the same work."""
+    d = W.w1_data({"points": 12, "hidden": (4, 3)})
+    _assert_same(_steps(W.w1_floor, d, 4), _steps(W.w1_numpy, d, 4))
+    for n in (1, 40):
+        d = W.w4_data({"n": n})
+        _assert_same(_steps(W.w4_floor, d, 2), _steps(W.w4_numpy, d, 2))
+
+
 def test_w5_matches_numpy():
     d = W.w5_data({"n": 50, "calls": 3})
     _assert_same(_steps(W.w5_engine, d, 2), _steps(W.w5_numpy, d, 2))
@@ -78,6 +87,14 @@ def test_suite_writes_table_and_chart(tmp_path):
     assert "| W2 |" in md and "| W5 |" in md and "Machine:" in md
     png = Path(tmp_path / "ratios.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_suite_reports_the_scalar_floor_beside_the_engine(tmp_path):
+    from benchmarks.__main__ import main
+
+    assert main(["--quick", "--no-peers", "--reps", "1", "--threads", "0", "--only", "W4 N=1,000", "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "results.md").read_text()
+    assert "The floor for scalar graphs" in md and "W4 N=1,000 " in md.split("The floor for scalar graphs")[1]
 
 
 # ---- engine properties the speed-ups rely on ------------------------------------------------------
