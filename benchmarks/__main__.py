@@ -244,7 +244,7 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
                 ys.append(v["ratio"])
         if xs:
             bars = ax.bar(xs, ys, width, label=labels[name], color=colors[name])
-            ax.bar_label(bars, [f"{y:.2g}" for y in ys], fontsize=7)
+            ax.bar_label(bars, [f"{y:,.0f}" if y >= 10 else f"{y:.2g}" for y in ys], fontsize=7)
     ax.axhline(1, color="black", lw=0.8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(rows)), [r["key"] for r in rows])
