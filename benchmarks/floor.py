@@ -93,29 +93,15 @@ class Node:
 
 
 def w1_floor(d: dict[str, Any]) -> Runner:
-    """W1 on `Node`s, line for line as `w1_engine`."""
+    """W1 on `Node`s: the engine's forward (`w1_loss`), then the floor's backward and SGD."""
+    from .workloads import w1_loss
+
     layers = [([[Node(float(wij)) for wij in wi] for wi in w], [Node(float(bi)) for bi in b]) for w, b in d["layers"]]
     params = [p for w, b in layers for row, bi in zip(w, b) for p in (*row, bi)]
-    xs = d["x"].tolist()
-    ys = d["y"].tolist()
-    lr, alpha = d["lr"], d["alpha"]
-    last = len(layers) - 1
+    xs, ys, lr, alpha = d["x"].tolist(), d["y"].tolist(), d["lr"], d["alpha"]
 
     def step() -> float:
-        scores = []
-        for xi in xs:
-            act = xi
-            for k, (w, b) in enumerate(layers):
-                out = []
-                for row, bi in zip(w, b):
-                    s = sum((wij * aj for wij, aj in zip(row, act)), bi)
-                    out.append(s.relu() if k < last else s)
-                act = out
-            scores.append(act[0])
-        losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = alpha * sum(p * p for p in params)
-        total = data_loss + reg_loss
+        total = w1_loss(layers, params, xs, ys, alpha)
         for p in params:
             p.g = 0.0
         total.backward()

@@ -96,32 +96,36 @@ def w1_numpy(d: dict[str, Any]) -> Runner:
     return step
 
 
+def w1_loss(layers: list[Any], params: list[Any], xs: list[list[float]], ys: list[float], alpha: float) -> Any:
+    """micrograd's demo forward, line for line, on any scalar class with `*`, `+` and `relu`:
+    a node per weight, per product and per sum; the hinge loss and the L2 penalty."""
+    last = len(layers) - 1
+    scores = []
+    for xi in xs:
+        act = xi
+        for k, (w, b) in enumerate(layers):
+            out = []
+            for row, bi in zip(w, b):
+                s = sum((wij * aj for wij, aj in zip(row, act)), bi)
+                out.append(s.relu() if k < last else s)
+            act = out
+        scores.append(act[0])
+    losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = alpha * sum(p * p for p in params)
+    return data_loss + reg_loss
+
+
 def w1_engine(d: dict[str, Any]) -> Runner:
-    """micrograd's demo line for line: a Value per weight, per product and per sum."""
+    """micrograd's demo with a `Value` per weight: `w1_loss`, zero_grad, backward, SGD."""
     from autograd import Value
 
     layers = [([[Value(wij) for wij in wi] for wi in w], [Value(bi) for bi in b]) for w, b in d["layers"]]
     params = [p for w, b in layers for row, bi in zip(w, b) for p in (*row, bi)]
-    xs = d["x"].tolist()
-    ys = d["y"].tolist()
-    lr, alpha = d["lr"], d["alpha"]
-    last = len(layers) - 1
+    xs, ys, lr, alpha = d["x"].tolist(), d["y"].tolist(), d["lr"], d["alpha"]
 
     def step() -> float:
-        scores = []
-        for xi in xs:
-            act = xi
-            for k, (w, b) in enumerate(layers):
-                out = []
-                for row, bi in zip(w, b):
-                    s = sum((wij * aj for wij, aj in zip(row, act)), bi)
-                    out.append(s.relu() if k < last else s)
-                act = out
-            scores.append(act[0])
-        losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = alpha * sum(p * p for p in params)
-        total = data_loss + reg_loss
+        total = w1_loss(layers, params, xs, ys, alpha)
         for p in params:
             p.zero_grad()
         total.backward()
