@@ -623,6 +623,33 @@ class SoftmaxCrossEntropy(Op):
         return d.reshape(shape)
 
 
+class BinaryCrossEntropy(Op):
+    """-(t log p + (1 - t) log(1 - p)) elementwise, each log clamped at -100 as in PyTorch, so p of
+    exactly 0 or 1 costs at most 100. The gradient for p is PyTorch's, (p - t) / max(p (1 - p),
+    1e-12): a confidently wrong p gets a large, bounded push (a clamp alone would give it 0). For
+    t it is the derivative of the clamped loss, max(log(1 - p), -100) - max(log p, -100)."""
+
+    name = "binary_cross_entropy"
+
+    def forward(self, p, t):
+        return -(t * _clamped_log(p) + (1 - t) * _clamped_log(1 - p))
+
+    def vjp0(self, g, out, p, t):
+        return g * (p - t) / maximum(p * (1 - p), 1e-12)
+
+    def vjp1(self, g, out, p, t):
+        return g * (_clamped_log(1 - p) - _clamped_log(p))
+
+
+def _clamped_log(x: Any) -> Any:
+    """max(log x, -100) for x in [0, 1], of an array or a Value: -100 at 0, without log(0)'s warning."""
+    if not isinstance(x, Value):
+        with np.errstate(divide="ignore"):
+            return np.maximum(np.log(x), -100.0)
+    pos = _data(x) > 0  # (second derivatives) log only where x > 0: log(0)'s rule would give nan
+    return where(pos, maximum(log(where(pos, x, 1.0)), -100.0), -100.0)
+
+
 # ---- reductions -----------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ _FLOATS = (np.float32, np.float64)
 
 
 def as_array(data: Any) -> np.ndarray:
-    """`data` as a float ndarray (float32 and float64 kept, ints and bools to float64)."""
+    """`data` as a float ndarray (float32 and float64 kept; ints, bools, float16 and longdouble to float64)."""
     if isinstance(data, Value):
         return data.data
     if isinstance(data, np.ndarray):

@@ -146,7 +146,7 @@ def main(out_dir: Path, quick: bool = False) -> dict:
     shown = big[:6]
     span = max(abs(r["w"] - 2) for r in shown) + 0.3
     _parabola(a1, 2 - span, 2 + span)
-    _path(a1, shown)
+    _path(a1, shown, labelled=len(shown))
     a1.set_title(f"alpha = {ALPHA_BIG}: overshoots and diverges")
     _parabola(a2, -0.2, 4.2)
     _path(a2, small, labelled=1)

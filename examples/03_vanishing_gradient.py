@@ -142,7 +142,7 @@ def main(out_dir: Path, quick: bool = False) -> dict:
     ax.set_xlabel("layer (input side -> output side)")
     ax.set_ylabel("||dLoss/dW|| at initialisation")
     ax.set_title(f"gradient size per layer, {HIDDEN} hidden layers: sigmoid's vanishes toward the input")
-    ax.legend()
+    ax.legend(loc="lower right")  # (the upper left holds layer 1's tanh and ReLU bars, the ones the text compares)
     fig.tight_layout()
     fig.savefig(out_dir / "03_gradient_norms.png", dpi=DPI)
     plt.close(fig)

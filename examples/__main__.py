@@ -1,4 +1,4 @@
-"""Run every example in order, writing pictures and tables to one folder.
+"""Run every example in order, printing their numbers and writing their pictures to one folder.
 
     python -m examples [--quick] [--out DIR] [--only NAME ...]
 
@@ -29,7 +29,7 @@ def discover() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", default=os.environ.get("AUTOGRAD_QUICK") == "1", help="fewer iterations (as the tests run them)")
-    ap.add_argument("--out", type=Path, default=Path("out"), help="folder for pictures and tables (default: out/)")
+    ap.add_argument("--out", type=Path, default=Path("out"), help="folder for the pictures (default: out/)")
     ap.add_argument("--only", nargs="*", default=None, help="run only examples whose name contains one of these")
     args = ap.parse_args()
     names = [n for n in discover() if not args.only or any(o in n for o in args.only)]

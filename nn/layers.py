@@ -159,6 +159,7 @@ class MLP(Module):
             raise ValueError(f"MLP: sizes must be a non-empty list of layer widths, e.g. [16, 1], got {sizes!r}")
         gen = init.get_rng(rng)
         dims = [_check_size(nin, "nin", "MLP")] + [_check_size(n, "every size", "MLP") for n in sizes]
+        get_activation(activation)  # a misspelt name is an error even when no hidden layer uses it
         acts = [activation] * (len(sizes) - 1) + [output_activation]
         # A module instance given as `activation` is shared by the layers: it has no parameters.
         self.layers = [Layer(dims[i], dims[i + 1], acts[i], rng=gen) for i in range(len(sizes))]

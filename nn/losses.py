@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from autograd import Value
 from autograd.engine import apply1 as _apply1
+from autograd.engine import apply2 as _apply2
+from autograd.ops import BinaryCrossEntropy as _BinaryCrossEntropy
 from autograd.ops import SoftmaxCrossEntropy as _SoftmaxCrossEntropy
 from autograd.ops import softplus as _softplus
 
 from .activations import _value
+
+_BCE = _BinaryCrossEntropy()
 
 _min, _max = np.minimum.reduce, np.maximum.reduce
 
@@ -127,18 +130,19 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Value:
 
 
 def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean") -> Value:
-    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; each log is clamped at -100 as in PyTorch,
-    so p of exactly 0 or 1 gives a finite loss and finite gradients."""
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1], as PyTorch computes it: each log
+    clamped at -100, so p of exactly 0 or 1 costs at most 100, and PyTorch's bounded gradient
+    (p - t) / max(p (1 - p), 1e-12), so a confidently wrong p still learns."""
     p, t = _same_shape(probs, target, "binary_cross_entropy")
     pd = p.data
     if pd.size and not ((pd >= 0) & (pd <= 1)).all():
+        nan = np.isnan(pd)
+        got = f"{int(nan.sum())} nan value(s)" if nan.any() else f"values from {pd.min():.4g} to {pd.max():.4g}"
         raise ValueError(
-            f"binary_cross_entropy: probabilities must be in [0, 1], got values from {np.nanmin(pd):.4g} to {np.nanmax(pd):.4g} "
+            f"binary_cross_entropy: probabilities must be in [0, 1], got {got} "
             "(apply a sigmoid first, or use binary_cross_entropy_with_logits on raw scores)"
         )
-    lo = max(math.exp(-100), float(np.finfo(pd.dtype).tiny))
-    loss = -(t * p.clip(lo, None).log() + (1 - t) * (1 - p).clip(lo, None).log())
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    return _reduce(_apply2(_BCE, p, t), reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean", pos_weight: Any = None) -> Value:

@@ -200,6 +200,14 @@ def cross_entropy_args(draw: Any) -> Drawn:
 
 
 @st.composite
+def bce_args(draw: Any) -> Drawn:
+    """Probabilities inside (0, 1), away from the clamp, targets in [0, 1] of the same shape, and a reduction."""
+    shape = draw(shapes())
+    p, t = draw(arrays(shape, 0.05, 0.95)), draw(arrays(shape, 0.0, 1.0))
+    return (p, t), {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+@st.composite
 def leaky_relu_args(draw: Any) -> Drawn:
     """An array away from 0 and a negative slope."""
     a = draw(arrays(shapes(), avoid=(0.0,)))

@@ -74,6 +74,8 @@ def test_activation_by_name_and_unknown_name_lists_known_ones():
     assert nn.get_activation(relu) is relu
     with pytest.raises(ValueError, match="unknown activation 'sigmod'; known: sigmoid, tanh, relu"):
         nn.Layer(2, 2, activation="sigmod")
+    with pytest.raises(ValueError, match="unknown activation 'sigmod'"):
+        nn.MLP(2, [1], activation="sigmod")  # no hidden layer uses it: still a mistake to report
     with pytest.raises(TypeError, match="activation must be"):
         nn.get_activation(3)
 

@@ -123,7 +123,8 @@ def test_binary_cross_entropy_at_probabilities_0_and_1_is_finite():
     loss = nn.binary_cross_entropy(p, t, reduction="none")
     loss.sum().backward()
     np.testing.assert_allclose(loss.data, [0.0, 0.0, 100.0, 100.0])  # PyTorch clamps log at -100
-    assert np.isfinite(p.grad).all()
+    # PyTorch's gradient (p - t) / max(p (1 - p), 1e-12): a certain wrong answer still gets a push
+    np.testing.assert_allclose(p.grad, [0.0, 0.0, -1e12, 1e12])
     z = Value(np.array([1000.0, -1000.0]))
     lz = nn.binary_cross_entropy_with_logits(z, np.array([0.0, 0.0]), reduction="none")
     lz.sum().backward()
@@ -131,9 +132,28 @@ def test_binary_cross_entropy_at_probabilities_0_and_1_is_finite():
     np.testing.assert_allclose(z.grad, [1.0, 0.0])
 
 
+def test_binary_cross_entropy_is_pytorchs_near_the_clamp_and_in_float32():
+    """Values and gradients as torch.nn.functional.binary_cross_entropy gives them (from torch 2.13)."""
+    p = Value(np.array([1e-50, 1e-30, 1e-10, 0.3]))
+    t = Value(np.array([1.0, 1.0, 1.0, 0.7]))
+    loss = nn.binary_cross_entropy(p, t, reduction="none")
+    loss.sum().backward()
+    np.testing.assert_allclose(loss.data, [100.0, 69.07755278982137, 23.025850929940457, 0.949783446209775], rtol=1e-14)
+    np.testing.assert_allclose(p.grad, [-1e12, -1e12, -1e10, -1.9047619047619047], rtol=1e-12)
+    np.testing.assert_allclose(t.grad, [100.0, 69.07755278982137, 23.02585092984046, 0.8472978603872037], rtol=1e-12)
+    p32 = Value(np.array([0.0, 0.3, 1.0], dtype=np.float32))
+    loss32 = nn.binary_cross_entropy(p32, np.array([1.0, 0.7, 0.0], dtype=np.float32), reduction="none")
+    loss32.sum().backward()
+    assert loss32.dtype == np.float32 and p32.grad.dtype == np.float32
+    np.testing.assert_allclose(loss32.data, [100.0, 0.949783444404602, 100.0], rtol=1e-6)  # 100 in float32 too, not 87.3
+    np.testing.assert_allclose(p32.grad, [-999999995904.0, -1.9047616720199585, 999999995904.0], rtol=1e-6)
+
+
 def test_binary_cross_entropy_refuses_values_outside_0_1():
     with pytest.raises(ValueError, match=r"probabilities must be in \[0, 1\], got values from -0.5 to 2"):
         nn.binary_cross_entropy(np.array([-0.5, 2.0]), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"probabilities must be in \[0, 1\], got 1 nan value"):
+        nn.binary_cross_entropy(np.array([0.5, np.nan]), np.array([0.0, 1.0]))
 
 
 @settings(max_examples=20)

@@ -118,6 +118,12 @@ CASES = [
     Case("softmax_default_axis", S.unary(-5.0, 5.0, shape=S.shapes(min_dims=1)), lambda x: x.softmax(), lambda x: _softmax(x, -1)),
     Case("log_softmax", S.softmax_args(), lambda x, axis: x.log_softmax(axis), _log_softmax),
     Case("softmax_cross_entropy", S.cross_entropy_args(), lambda x, labels, reduction: _cross_entropy(x, labels, reduction), _np_cross_entropy),
+    Case(
+        "binary_cross_entropy",
+        S.bce_args(),
+        lambda p, t, reduction: nn.binary_cross_entropy(p, t, reduction),
+        lambda p, t, reduction: {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction](-(t * np.log(p) + (1 - t) * np.log(1 - p))),
+    ),
     Case("log_softmax_default_axis", S.unary(-5.0, 5.0, shape=S.shapes(min_dims=1)), lambda x: x.log_softmax(), lambda x: _log_softmax(x, -1)),
     # ---- reductions: axis None / int / tuple, keepdims
     Case("sum", S.reduction(), lambda x, axis, keepdims: x.sum(axis, keepdims), lambda x, axis, keepdims: np.sum(x, axis, keepdims=keepdims)),
