@@ -48,10 +48,10 @@ class Module:
         if not name.startswith("_"):
             if _is_param(value) and value.label is None:
                 value.label = name
-            elif isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
+            elif isinstance(value, (list, tuple, dict)):
+                for key, v in value.items() if isinstance(value, dict) else enumerate(value):
                     if _is_param(v) and v.label is None:
-                        v.label = f"{name}.{i}"
+                        v.label = f"{name}.{key}"  # as named_parameters() names it
         object.__setattr__(self, name, value)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:

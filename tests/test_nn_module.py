@@ -40,6 +40,16 @@ def test_parameters_get_their_attribute_name_as_label():
     assert lin.weight.label == "weight" and lin.bias.label == "bias"
     assert lin.weight.requires_grad and lin.weight.shape == (3, 2)
 
+    class Holder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lst = [nn.Parameter(np.zeros(1))]
+            self.tup = (nn.Parameter(np.zeros(1)),)
+            self.d = {"b": nn.Parameter(np.zeros(1))}
+
+    h = Holder()
+    assert [p.label for p in h.parameters()] == [n for n, _ in h.named_parameters()] == ["lst.0", "tup.0", "d.b"]
+
 
 def test_shared_parameter_counted_once():
     lin = nn.Linear(2, 2)
