@@ -426,16 +426,27 @@ def _run(
             elif keep or op is None:
                 old = node._grad
                 if old is None:
-                    if type(g) is _ndarray and not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
-                        # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
-                        # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
-                        # A fresh array that nothing else refers to (CPython's reference counts: only the local
-                        # name g, and only g refers to its base) is stored as it is; order="K" keeps a
-                        # transposed gradient's layout, so the copy is a plain memcpy.
-                        g = g.copy(order="K")
-                    node._grad = g
+                    if type(g) is _ndarray:
+                        d = node._data
+                        if type(d) is _ndarray and g.dtype is not d.dtype and g.dtype != d.dtype:
+                            # float32 data keeps float32 gradients (as in PyTorch), though float64 met it downstream
+                            node._grad = g.astype(d.dtype)
+                        elif not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
+                            # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
+                            # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
+                            # A fresh array that nothing else refers to (CPython's reference counts: only the local
+                            # name g, and only g refers to its base) is stored as it is; order="K" keeps a
+                            # transposed gradient's layout, so the copy is a plain memcpy.
+                            node._grad = g.copy(order="K")
+                        else:
+                            node._grad = g
+                    else:
+                        node._grad = g
                 else:
-                    node._grad = old + g
+                    total = old + g
+                    if type(old) is _ndarray and total.dtype is not old.dtype:
+                        total = total.astype(old.dtype)
+                    node._grad = total
             if op is None:
                 continue
             rules = op._vjps
@@ -581,6 +592,7 @@ def gradients(
             if create_graph:
                 g = Value(g, requires_grad=False)
         elif not create_graph:
-            g = np.array(g)  # a copy: two inputs may receive the same array (x + y)
+            d = x._data  # a copy (two inputs may receive the same array: x + y), in x's float type
+            g = np.array(g, dtype=d.dtype if type(d) is _ndarray else None)
         out.append(g)
     return out

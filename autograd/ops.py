@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .engine import apply, passes_gradient
-from .value import Value, _lift
+from .value import Constant, Value, _lift
 
 Axis = Any  # int, tuple of ints or None
 _F64 = np.dtype(np.float64)
@@ -182,7 +182,8 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """x ** y; d/dy = x**y * log(x), taken as 0 where x == 0."""
+    """x ** y; d/dx = y x**(y-1), taken as 0 where y == 0 (x**0 is 1, even at x = 0, as in PyTorch);
+    d/dy = x**y * log(x), taken as 0 where x == 0."""
 
     name = "**"
     floats = True
@@ -192,12 +193,25 @@ class Pow(Op):
         return np.float64(x) ** y if type(r) is complex else r  # Python's (-8.0) ** 0.5 is complex; numpy's nan
 
     def vjp0(self, g, out, x, y):
+        yd = _data(y)
+        if (type(yd) is float or type(yd) is int) and not (isinstance(y, Value) and y.requires_grad):
+            if yd == 0:  # a number exponent (x ** 2, the common case) of 0
+                return g * 0.0
+        else:
+            zero = yd == 0
+            if np.any(zero):  # where y = 0 and x**(y-1) overflows (x = 0, or tiny), y x**(y-1) is 0 * inf = nan
+                with np.errstate(all="ignore"):
+                    zero = zero & ~np.isfinite(_data(x) ** (yd - 1.0))
+                if np.any(zero):
+                    x = where(zero, 1.0, x)  # take x**(y-1) at x = 1 there: the gradient 0, its derivatives finite
         p = x ** (y - 1)
         if type(p) is complex:
             p = np.float64(x) ** (y - 1)
         return g * y * p
 
     def vjp1(self, g, out, x, y):
+        if type(x) is Constant:  # (second derivatives: a number base, lifted)
+            x = x._data
         if isinstance(x, (int, float)):  # a Python base (2 ** v) stays weakly typed: float32 stays float32
             return g * out * (float(np.log(x)) if x != 0 else 0.0)
         return g * out * log(where(_data(x) == 0, 1.0, x))  # not 0 * log(0) = nan

@@ -102,7 +102,8 @@ class Value:
         g = self._grad
         if g is None or type(g) is np.ndarray or isinstance(g, Value):
             return g
-        self._grad = g = np.asarray(g)  # a numpy scalar: keep the 0-d array, so edits in place persist
+        d = self._data  # a numpy scalar: keep the 0-d array (so edits in place persist) in the data's float type
+        self._grad = g = np.asarray(g, dtype=d.dtype if type(d) is np.ndarray else None)
         return g
 
     @grad.setter

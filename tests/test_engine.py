@@ -65,6 +65,23 @@ def test_float32_stays_float32_through_ops_and_gradients():
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32 and y.grad.dtype == np.float32
 
 
+def test_float32_values_keep_float32_gradients_when_float64_meets_them():
+    """The product with a float64 Value is float64, but each Value's .grad has its own float type (as in PyTorch)."""
+    w, s, t = Value(np.float32([1.0, 2.0])), Value(np.float32(3.0)), Value(2.0)
+    loss = ((w * t).sum() + s * t) * Value(np.float64(1.5))
+    assert loss.dtype == np.float64
+    loss.backward()
+    loss.backward()  # accumulated gradients keep it too
+    assert w.grad.dtype == np.float32 and s.grad.dtype == np.float32 and t.grad.dtype == np.float64
+    np.testing.assert_array_equal(w.grad, [6.0, 6.0])
+    assert float(s.grad) == 6.0
+    gw, gt = ag.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(np.float32([1.0, 2.0]), 2.0)
+    assert gw.dtype == np.float32 and gt.dtype == np.float64
+    x = Value(np.float32(1.5))
+    (2.0**x).backward(create_graph=True)  # a number base stays weak in the second-order graph too
+    assert x.grad.dtype == np.float32
+
+
 def test_comparisons_return_plain_bool_arrays_and_record_nothing():
     x = Value([1.0, 2.0, 3.0])
     for r in (x < 2, x <= 2, x > 2, x >= 2, x == 2, x != 2, x < Value([3.0, 2.0, 1.0]), 2 > x):

@@ -252,3 +252,20 @@ def test_binary_cross_entropy_at_probabilities_0_and_1():
     loss, g = _finite_value_and_grad(lambda v: nn.binary_cross_entropy_with_logits(v, t, reduction="sum"), [-1000.0, 1000.0, -1000.0, 1000.0])
     assert loss == pytest.approx(2000.0)
     np.testing.assert_allclose(g, [0.0, 0.0, -1.0, 1.0])
+
+
+def test_a_zero_exponent_has_gradient_zero_even_at_zero():
+    """x ** 0 is 1 everywhere, so its derivative is 0 at x = 0 too (y x**(y-1) would be 0 * inf = nan), as in PyTorch."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero or invalid-value warning either
+        x = Value(np.array([0.0, 1.0, -2.0]))
+        (x**0).sum().backward()
+        np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+        poly = lambda v: sum(c * v**k for k, c in enumerate([1.0, 2.0, 3.0]))  # 1 + 2v + 3v^2  # noqa: E731
+        assert autograd.grad(poly)(0.0) == 2.0
+        np.testing.assert_array_equal(autograd.hessian(lambda v: (v**1).sum())(np.array([0.0, 1.0])), np.zeros((2, 2)))
+        assert autograd.grad(autograd.grad(autograd.grad(lambda v: v**2)))(0.0) == 0.0
+        y = Value(np.array([0.0, 2.0]))  # an exponent array with a zero in it
+        x = Value(np.array([0.0, 0.0]))
+        (x**y).sum().backward()
+        np.testing.assert_array_equal(x.grad, [0.0, 0.0])
