@@ -67,7 +67,7 @@ class Value:
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         arr = as_array(data)
         self._data = arr.copy() if arr is data else arr
-        self._grad = None
+        self._grad: Any = None
         self.requires_grad = bool(requires_grad)
         self.label = label
         self._op = None
