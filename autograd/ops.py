@@ -564,6 +564,8 @@ class Softmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if not x.size:  # nothing to normalise (an empty batch, or an empty axis): np.max would refuse
+            return _empty_like_checked(x, self.axis)
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
         return e / e.sum(axis=self.axis, keepdims=True)
 
@@ -581,11 +583,19 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, x):
+        if not x.size:
+            return _empty_like_checked(x, self.axis)
         s = x - np.max(x, axis=self.axis, keepdims=True)
         return s - np.log(np.exp(s).sum(axis=self.axis, keepdims=True))
 
     def vjp0(self, g, out, x):
         return g - exp(out) * g.sum(axis=self.axis, keepdims=True)
+
+
+def _empty_like_checked(x: np.ndarray, axis: int) -> np.ndarray:
+    """An empty x's (empty) softmax, after numpy has checked the axis."""
+    np.add.reduce(x, axis=axis)
+    return x.copy()
 
 
 class SoftmaxCrossEntropy(Op):
@@ -707,8 +717,11 @@ class Mean(Sum):
     name = "mean"
 
     def forward(self, x):
-        if np.size(x) == 0:
-            raise ValueError("mean of an empty Value")
+        if not np.size(x):
+            r = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # numpy checks the axes; no warning
+            if np.size(r):  # some output element averages no elements
+                raise ValueError("mean over an empty axis: there is nothing to average")
+            return r  # an empty batch: an empty result
         return np.mean(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp0(self, g, out, x):
@@ -724,8 +737,11 @@ class Max(Sum):
     _reduce = staticmethod(np.max)
 
     def forward(self, x):
-        if np.size(x) == 0:
-            raise ValueError(f"{self.name} of an empty Value")
+        if not np.size(x):
+            r = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # numpy checks the axes
+            if np.size(r):  # some output element reduces no elements
+                raise ValueError(f"{self.name} over an empty axis: there is nothing to take the {self.name} of")
+            return r  # an empty batch: an empty result
         return self._reduce(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp0(self, g, out, x):
@@ -819,7 +835,7 @@ def _index(index: Any) -> Any:
     if isinstance(index, Value):
         index = index._data
     if isinstance(index, list):
-        index = np.asarray(index)
+        index = np.asarray(index) if index else np.zeros(0, dtype=np.intp)  # [] selects nothing, as in numpy
     if isinstance(index, np.ndarray) and index.dtype.kind == "f":
         raise IndexError(f"index arrays must be integers or booleans, got dtype {index.dtype}")
     return index

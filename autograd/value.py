@@ -19,7 +19,9 @@ def as_array(data: Any) -> np.ndarray:
     if isinstance(data, Value):
         return data.data
     if isinstance(data, np.ndarray):
-        arr = data
+        if isinstance(data, np.ma.MaskedArray):
+            raise TypeError(f"Value data must not be a masked array (its mask would be lost): fill it first, e.g. x.filled(0.0): {_short(data)}")
+        arr = data if type(data) is np.ndarray else np.asarray(data)  # a subclass (np.matrix) as a plain array: * stays elementwise
     elif isinstance(data, (bool, int, float, np.number, np.bool_)):
         arr = np.asarray(data)
     elif isinstance(data, (list, tuple)):
@@ -66,7 +68,8 @@ class Value:
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         arr = as_array(data)
-        self._data = arr.copy() if arr is data else arr
+        src = data._data if isinstance(data, Value) else data
+        self._data = arr.copy() if isinstance(src, np.ndarray) and np.may_share_memory(arr, src) else arr  # never the caller's memory
         self._grad: Any = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -410,9 +413,9 @@ def _lift(x: Any) -> Value:
         return x
     if isinstance(x, (float, int)) and not isinstance(x, bool):
         return _constant(x)
-    if isinstance(x, np.ndarray) and x.dtype.kind in "fb":
+    if type(x) is np.ndarray and x.dtype.kind in "fb":
         return _constant(x)
-    return _constant(as_array(x))
+    return _constant(as_array(x))  # (an ndarray subclass, e.g. np.matrix, as a plain array)
 
 
 from . import engine as _engine  # noqa: E402  (engine and ops need Value defined first)

@@ -487,3 +487,36 @@ def test_broadcast_to_records_a_node_for_any_value_and_fills_a_fresh_array_other
     arr = ag.ops.broadcast_to(np.float64(1.5), (2, 2))
     assert arr.flags.writeable and arr.dtype == np.float64 and (arr == 1.5).all()
     assert ag.ops.broadcast_to(np.float32(1.5), (3,)).dtype == np.float32
+
+
+def test_an_empty_batch_reduces_to_an_empty_result_as_in_numpy():
+    """Row-wise reductions and softmax of a batch with no rows give no rows (numpy and PyTorch do too)."""
+    x = Value(np.zeros((0, 3)))
+    outs = [x.mean(axis=1), x.max(axis=1), x.min(axis=-1), x.sum(axis=1), x.softmax(axis=0), x.log_softmax(), x[[]]]
+    assert [o.shape for o in outs] == [(0,), (0,), (0,), (0,), (0, 3), (0, 3), (0, 3)]
+    loss = sum(o.sum() for o in outs)
+    loss.backward()
+    assert x.grad.shape == (0, 3)
+    empty_axis = Value(np.zeros((3, 0)))
+    assert empty_axis.softmax(axis=-1).shape == (3, 0)
+    picked = Value(np.arange(3.0))[[i for i in range(3) if i > 5]]  # a selection that happens to be empty
+    assert picked.shape == (0,)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # numpy's word on np.matrix itself
+def test_ndarray_subclasses_become_plain_arrays_and_a_value_never_shares_the_callers_memory():
+    m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    a = Value(m)
+    y = a * a * m  # elementwise, not np.matrix's matrix product
+    y.sum().backward()
+    assert type(a.data) is np.ndarray and type(y.data) is np.ndarray
+    np.testing.assert_array_equal(y.data, np.asarray(m) ** 3)
+    np.testing.assert_array_equal(a.grad, 2 * np.asarray(m) ** 2)
+    a.data[0, 0] = 9.0
+    assert m[0, 0] == 1.0
+    with pytest.raises(TypeError, match="masked array"):
+        Value(np.ma.array([1.0, 2.0], mask=[0, 1]))
+    v = Value([1.0, 2.0])
+    w = Value(v)  # a new leaf with a copy of v's data, as torch.tensor(t) copies
+    w.data[0] = 9.0
+    assert v.data[0] == 1.0 and w.requires_grad
