@@ -68,8 +68,8 @@ class Value:
 
     def __init__(self, data: Any, requires_grad: bool = True, label: str | None = None) -> None:
         arr = as_array(data)
-        src = data._data if isinstance(data, Value) else data
-        self._data = arr.copy() if isinstance(src, np.ndarray) and np.may_share_memory(arr, src) else arr  # never the caller's memory
+        src: Any = data._data if isinstance(data, Value) else data
+        self._data: Any = arr.copy() if isinstance(src, np.ndarray) and np.may_share_memory(arr, src) else arr  # never the caller's memory
         self._grad: Any = None
         self.requires_grad = bool(requires_grad)
         self.label = label
