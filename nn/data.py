@@ -54,32 +54,56 @@ class DataLoader:
 
 
 def train_test_split(X: Any, y: Any, test_size: float = 0.25, *, shuffle: bool = True, stratify: bool = False, rng: Any = None) -> tuple[np.ndarray, ...]:
-    """(X_train, X_test, y_train, y_test), scikit-learn's order; `test_size` a fraction in (0, 1) or a count.
+    """(X_train, X_test, y_train, y_test), scikit-learn's order and sizes; `test_size` a fraction in (0, 1) or a count.
 
-    `stratify=True` keeps each class's share the same in both parts (y must be class labels).
+    The test part has ceil(test_size * n) rows (a fraction) and both parts at least one. Without
+    shuffling it is the last rows, as in scikit-learn (on ordered data: train on the past, test on
+    the future). `stratify=True` keeps each class's share the same in both parts (y must be class
+    labels, each class with at least 2 rows).
     """
     Xa, ya = _arrays(X, y, "train_test_split")
     if ya is None:
         raise ValueError("train_test_split needs y (targets, one per row of X)")
     n = len(Xa)
+    if n < 2:
+        raise ValueError(f"train_test_split needs at least 2 rows, one for each part, got {n}")
     if isinstance(test_size, float) and 0 < test_size < 1:
         n_test = int(math.ceil(test_size * n))
+        if n_test >= n:
+            raise ValueError(f"train_test_split: test_size={test_size} of {n} rows leaves no training row; use a smaller fraction")
     elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) and 0 < test_size < n:
         n_test = int(test_size)
     else:
         raise ValueError(f"train_test_split: test_size must be a fraction in (0, 1) or a count in [1, {n - 1}], got {test_size!r}")
     gen = init.get_rng(rng)
     if stratify:
-        test_idx = []
-        for c in np.unique(ya):
-            members = np.flatnonzero(ya == c)
-            members = gen.permutation(members) if shuffle else members
-            test_idx.append(members[: int(round(len(members) * n_test / n))])
-        test = np.sort(np.concatenate(test_idx))
+        test = _stratified_test_rows(ya, n_test, shuffle, gen)
         train = np.setdiff1d(np.arange(n), test)
         if shuffle:
             test, train = gen.permutation(test), gen.permutation(train)
     else:
         order = gen.permutation(n) if shuffle else np.arange(n)
-        test, train = order[:n_test], order[n_test:]
+        train, test = order[: n - n_test], order[n - n_test :]
     return Xa[train], Xa[test], ya[train], ya[test]
+
+
+def _stratified_test_rows(y: np.ndarray, n_test: int, shuffle: bool, gen: Any) -> np.ndarray:
+    """n_test row indices, each class's count its share of n_test (largest remainders get the rounding)."""
+    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    if counts.min() < 2:
+        raise ValueError(
+            f"train_test_split(stratify=True): class {classes[counts.argmin()].item()!r} has only 1 row; each class needs at least 2 "
+            "(one for each part). Are y class labels? (floats make every value its own class)"
+        )
+    n, k = len(y), len(classes)
+    if n_test < k or n - n_test < k:
+        raise ValueError(f"train_test_split(stratify=True): {n_test} test and {n - n_test} training rows cannot each hold all {k} classes")
+    share = counts * n_test / n
+    take = np.floor(share).astype(int)
+    extra = n_test - int(take.sum())  # rows still to hand out: to the classes whose share lost most to rounding down
+    take[np.argsort(-(share - take), kind="stable")[:extra]] += 1  # (ties: the first classes)
+    rows = []
+    for c in range(k):
+        members = np.flatnonzero(inverse == c)
+        rows.append(gen.permutation(members)[: take[c]] if shuffle else members[len(members) - take[c] :])
+    return np.sort(np.concatenate(rows))

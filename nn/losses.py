@@ -75,6 +75,8 @@ def half_sse(pred: Any, target: Any) -> Value:
 
 def one_hot(labels: Any, num_classes: int) -> np.ndarray:
     """Integer class labels (any shape) as float64 rows with a 1 at each label: shape labels.shape + (num_classes,)."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise TypeError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
     y = _labels(labels, num_classes, "one_hot")
     return (y[..., None] == np.arange(num_classes)).astype(np.float64)
 

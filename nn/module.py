@@ -115,6 +115,23 @@ class Module:
             else:
                 yield prefix + name, obj
 
+    def _every_named_parameter(self) -> Iterator[tuple[str, Value]]:
+        """(dotted name, parameter) under every name it has: a tied parameter or module once per
+        place it sits, as PyTorch's state_dict names them (a module inside itself is not re-entered)."""
+        stack: list[tuple[str, Iterator[tuple[str, Any]], int]] = [("", self._named_members(), id(self))]
+        while stack:
+            prefix, members, _ = stack[-1]
+            nxt = next(members, None)
+            if nxt is None:
+                stack.pop()
+                continue
+            name, obj = nxt
+            if isinstance(obj, Module):
+                if all(id(obj) != mid for _, _, mid in stack):
+                    stack.append((f"{prefix}{name}.", obj._named_members(), id(obj)))
+            else:
+                yield prefix + name, obj
+
     def parameters(self) -> list[Value]:
         """Every parameter (a list, so it can be passed to an optimizer and iterated again)."""
         return [p for _, p in self.named_parameters()]
@@ -154,8 +171,8 @@ class Module:
 
     # ---- state ----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """{dotted name: copy of the parameter's array}, in `named_parameters()` order."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """{dotted name: copy of the parameter's array}, depth first; a tied parameter under each of its names, as in PyTorch."""
+        return {name: p.data.copy() for name, p in self._every_named_parameter()}
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> LoadResult:
         """Copy arrays into the parameters of the same names; all or nothing.
@@ -166,9 +183,11 @@ class Module:
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict needs a mapping of name -> array, got {type(state_dict).__name__}")
-        params = dict(self.named_parameters())
+        params = dict(self._every_named_parameter())  # a tied parameter under each of its names
         given = dict(state_dict.items())
-        missing = [k for k in params if k not in given]
+        # A tied parameter is missing only when none of its names is given (a PyTorch state_dict has them all).
+        found = {id(p) for k, p in params.items() if k in given}
+        missing = [k for k, p in params.items() if k not in given and id(p) not in found]
         unexpected = [k for k in given if k not in params]
         problems = []
         if strict and missing:
@@ -176,6 +195,7 @@ class Module:
         if strict and unexpected:
             problems.append(f"unexpected keys: {unexpected}")
         new: dict[str, np.ndarray] = {}
+        first: dict[int, str] = {}  # the first given name of each parameter
         for name, p in params.items():
             if name not in given:
                 continue
@@ -189,7 +209,11 @@ class Module:
                 problems.append(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
             elif arr.shape != p.shape:
                 problems.append(f"{name}: shape {arr.shape} in the state dict, but the parameter has shape {p.shape}")
+            elif id(p) in first:  # another name of a tied parameter: it must say the same
+                if not np.array_equal(new[first[id(p)]], arr):
+                    problems.append(f"{name}: the same parameter as {first[id(p)]} (tied), but a different array")
             else:
+                first[id(p)] = name
                 new[name] = np.array(arr, dtype=p.dtype)
         if problems:
             raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed): " + "; ".join(problems))

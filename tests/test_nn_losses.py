@@ -180,3 +180,6 @@ def test_one_hot():
     np.testing.assert_array_equal(nn.one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
     with pytest.raises(ValueError, match="out of range"):
         nn.one_hot([3], 3)
+    for bad in (2.5, 0, True, "3"):
+        with pytest.raises(TypeError, match="num_classes must be a positive int"):
+            nn.one_hot([0, 1], bad)

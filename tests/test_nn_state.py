@@ -151,3 +151,21 @@ def test_save_replaces_atomically_with_os_replace(tmp_path, monkeypatch):
     nn.save({"w": np.ones(2)}, path)
     assert seen == [(str(tmp_path), str(path))]  # written beside the destination, then renamed over it
     np.testing.assert_array_equal(nn.load(path)["w"], [1.0, 1.0])
+
+
+def test_tied_modules_are_in_the_state_dict_under_every_name_as_in_pytorch():
+    lin = nn.Linear(2, 2, rng=0)
+    seq = nn.Sequential(lin, nn.Tanh(), lin)  # one Linear used twice
+    sd = seq.state_dict()
+    assert list(sd) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # torch.nn.Sequential(l, Tanh(), l).state_dict()
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias"]  # parameters: each once
+    fresh_lin = nn.Linear(2, 2, rng=1)
+    fresh = nn.Sequential(fresh_lin, nn.Tanh(), fresh_lin)
+    assert fresh.load_state_dict(sd) == ([], [])
+    np.testing.assert_array_equal(fresh_lin.weight.data, lin.weight.data)
+    fresh.load_state_dict({"0.weight": sd["0.weight"] * 2, "0.bias": sd["0.bias"]})  # one name of each is enough
+    np.testing.assert_array_equal(fresh_lin.weight.data, 2 * lin.weight.data)
+    clash = dict(sd, **{"2.weight": sd["0.weight"] + 1})
+    with pytest.raises(ValueError, match=r"2.weight: the same parameter as 0.weight \(tied\), but a different array"):
+        fresh.load_state_dict(clash)
+    np.testing.assert_array_equal(fresh_lin.weight.data, 2 * lin.weight.data)  # nothing changed

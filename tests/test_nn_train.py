@@ -44,6 +44,26 @@ def test_train_test_split():
         nn.train_test_split(X, y, test_size=1.5)
 
 
+def test_train_test_split_sizes_order_and_refusals_are_scikit_learns():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    Xtr, Xte, ytr, yte = nn.train_test_split(X, y, test_size=0.2, shuffle=False)
+    assert ytr.tolist() == list(range(8)) and yte.tolist() == [8, 9]  # unshuffled: the test part is the last rows
+    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3])
+    for shuffle in (True, False):
+        _, _, ytr, yte = nn.train_test_split(np.ones((11, 2)), labels, test_size=0.5, stratify=True, shuffle=shuffle, rng=0)
+        assert len(yte) == 6 and len(ytr) == 5  # ceil(0.5 * 11), as without stratify: not each class rounded alone
+        assert sorted(np.concatenate([ytr, yte]).tolist()) == sorted(labels.tolist())
+    for n, ts in ((2, 0.9), (3, 0.7)):
+        with pytest.raises(ValueError, match="leaves no training row"):
+            nn.train_test_split(np.ones((n, 2)), np.arange(n), test_size=ts)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        nn.train_test_split(np.ones((1, 2)), np.ones(1), test_size=0.5)
+    with pytest.raises(ValueError, match="class 4 has only 1 row"):
+        nn.train_test_split(np.ones((9, 2)), np.array([0, 0, 1, 1, 2, 2, 3, 3, 4]), stratify=True)
+    with pytest.raises(ValueError, match="cannot each hold all 5 classes"):
+        nn.train_test_split(np.ones((10, 2)), np.repeat(np.arange(5), 2), test_size=0.2, stratify=True)
+
+
 def test_accuracy_cases():
     logits = np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
     assert nn.accuracy(logits, np.array([0, 1, 1])) == pytest.approx(2 / 3)
