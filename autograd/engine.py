@@ -197,9 +197,10 @@ def _operands2(op: Any, x: Value, y: Value, a: Any, b: Any) -> tuple[Any, Any]:
     if (ta is float or tb is float) and not (op._floats and (ta is float or ta is int) and (tb is float or tb is int)):
         # A Value's Python float meets numpy data (or an op that wants numpy scalars): as numpy
         # float64 it promotes as before (a Python number would be weak: float32 * 2.0 is float32).
-        if ta is float and type(x) is not Constant:
+        # Only a Python number lifted as a constant is weak; a 0-d array or numpy scalar constant is strong, as in numpy.
+        if ta is float and (type(x) is not Constant or type(x._data) is _ndarray):
             a = _f64(a)
-        if tb is float and type(y) is not Constant:
+        if tb is float and (type(y) is not Constant or type(y._data) is _ndarray):
             b = _f64(b)
     return a, b
 
@@ -406,10 +407,12 @@ def _run(
         gc.disable()
     s = mode.s
     prev = s.grad_enabled
+    anomaly = s.anomaly
+    # With anomaly checks a pass may stop half-way: remember every .grad, to put back if it does.
+    before = [(n, n._grad) for n in order] if anomaly and wanted is None else None
     try:
         pending: dict[Value, Any] = {root: seed}
         take, get = pending.pop, pending.get
-        anomaly = s.anomaly
         s.grad_enabled = create_graph
         keep = retain_grads and wanted is None
         general = create_graph or anomaly  # every node through _general
@@ -522,6 +525,11 @@ def _run(
                 pending[b] = gi if old is None else old + gi
                 gi = old = None
             g = None
+    except BaseException:
+        if before is not None:  # a refused backward stores no gradient
+            for n, old in before:
+                n._grad = old
+        raise
     finally:
         if gc_was_on:
             gc.enable()

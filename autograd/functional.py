@@ -71,7 +71,7 @@ def _prepare(args: tuple[Any, ...], argnums: int | Sequence[int]) -> tuple[tuple
     nums = _argnums(argnums, len(args))
     args_l = list(args)
     nested = _nesting.depth > 0
-    for i in nums:
+    for i in dict.fromkeys(nums):  # each position once: argnums=(0, 0) gives the same gradient twice
         args_l[i], outer = _fresh(args_l[i])
         nested = nested or outer
     return nums, args_l, nested

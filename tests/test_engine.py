@@ -520,3 +520,15 @@ def test_ndarray_subclasses_become_plain_arrays_and_a_value_never_shares_the_cal
     w = Value(v)  # a new leaf with a copy of v's data, as torch.tensor(t) copies
     w.data[0] = 9.0
     assert v.data[0] == 1.0 and w.requires_grad
+
+
+def test_constants_promote_as_numpy_does():
+    """A Python number is weak (float32 stays float32); a 0-d array or numpy scalar is strong (NEP 50)."""
+    x = Value(np.float32([1.0, 2.0]))
+    for c in (2.0, 2, np.float32(2.0)):
+        assert (x * c).dtype == np.float32 and (c * x).dtype == np.float32
+    for c in (np.array(2.0), np.float64(2.0), np.int64(2), np.array(2)):
+        assert (x * c).dtype == (np.float32([1.0, 2.0]) * c).dtype == np.float64
+        assert (c * x).dtype == np.float64
+    s = Value(np.float32(1.5))
+    assert (s * np.array(2.0)).dtype == np.float64 and (s * 2.0).dtype == np.float32

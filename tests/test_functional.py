@@ -124,3 +124,10 @@ def test_an_inner_transform_stops_at_its_argument():
     np.testing.assert_array_equal(ag.jvp(lambda v: v * v, y, np.ones(2))[1].data, [2.0, 4.0])
     with pytest.raises(AssertionError, match="outer graph"):  # the outer graph itself still differentiates through it
         ag.grad(lambda v: (v * v).sum())(y).sum().backward()
+
+
+def test_a_repeated_argnum_gives_the_same_gradient_twice_as_arrays():
+    g = ag.grad(lambda x, y: (x * y).sum(), argnums=(0, 0))(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert all(type(v) is np.ndarray for v in g)
+    np.testing.assert_array_equal(g[0], [3.0, 4.0])
+    np.testing.assert_array_equal(g[1], [3.0, 4.0])

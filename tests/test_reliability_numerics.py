@@ -269,3 +269,15 @@ def test_a_zero_exponent_has_gradient_zero_even_at_zero():
         x = Value(np.array([0.0, 0.0]))
         (x**y).sum().backward()
         np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # numpy's, for the gradient being refused
+def test_a_backward_refused_by_detect_anomaly_stores_no_gradient():
+    a, b = Value(np.ones(2)), Value(np.array([1.0, 0.0]))
+    a.grad = np.full(2, 7.0)  # a gradient from an earlier pass stays as it was
+    with detect_anomaly():
+        loss = (a * 2).sum() + (b.sqrt() * b).sum()  # sqrt's gradient at 0 is inf: refused
+        with pytest.raises(AnomalyError):
+            loss.backward()
+    np.testing.assert_array_equal(a.grad, [7.0, 7.0])
+    assert b.grad is None and loss.grad is None
