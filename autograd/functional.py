@@ -121,10 +121,10 @@ def _outputs(out: Any, f: Any, what: str) -> tuple[Value, ...]:
     return outs
 
 
-def _stack(rows: list[Any], shape: tuple[int, ...], nested: bool) -> Any:
-    """Gradients of the output elements, one per row, as one array (or Value) of `shape`."""
+def _stack(rows: list[Any], shape: tuple[int, ...], nested: bool, dtype: Any) -> Any:
+    """Gradients of the output elements, one per row, as one array (or Value) of `shape` (no rows: zeros of `dtype`)."""
     if not rows:
-        return Value(np.zeros(shape), requires_grad=False) if nested else np.zeros(shape)
+        return Value(np.zeros(shape, dtype), requires_grad=False) if nested else np.zeros(shape, dtype)
     if nested:
         with enable_grad():
             return ops.stack(rows).reshape(shape)
@@ -139,7 +139,7 @@ def _jacobian_of(out: Value, xs: list[Value], nested: bool) -> list[Any]:
         seed[i] = 1
         for k, g in enumerate(gradients(out, xs, seed.reshape(out.shape), create_graph=nested, stop=xs)):
             rows[k].append(g)
-    return [_stack(r, out.shape + x.shape, nested) for r, x in zip(rows, xs, strict=True)]
+    return [_stack(r, out.shape + x.shape, nested, x.dtype) for r, x in zip(rows, xs, strict=True)]
 
 
 def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:

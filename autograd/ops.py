@@ -435,7 +435,7 @@ class LeakyRelu(Op):
         return np.where(x > 0, x, x * self.negative_slope)
 
     def vjp0(self, g, out, x):
-        pos = _data(x) > 0
+        pos = np.greater(_data(x), 0)  # (a numpy bool even for a Python float: ~True would be -2)
         return g * pos + (g * self.negative_slope) * ~pos
 
 

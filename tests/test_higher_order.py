@@ -389,3 +389,19 @@ def test_newton_example(tmp_path) -> None:
     np.testing.assert_allclose(res["logistic_newton_w"], res["logistic_reference_w"], rtol=1e-6, atol=1e-8)
     for name in res["pictures"]:
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_rules_on_computed_scalars_in_second_order_graphs():
+    """A computed 0-d Value holds a Python float: a rule's mask must not be a Python bool (~True is -2)."""
+    for x, slope in ((-0.7, 0.01), (0.7, 1.0)):
+        assert ag.jvp(lambda a: (a * 2.0).leaky_relu(), x, 1.0)[1] == pytest.approx(2.0 * slope)
+        v = Value(x)
+        (v * 2.0).leaky_relu().backward(create_graph=True)
+        assert float(v.grad.data) == pytest.approx(2.0 * slope)
+
+
+def test_jacobian_of_empty_inputs_and_outputs_keeps_float32():
+    j = ag.jacobian(lambda x: x[:0] * 2.0)(np.ones(3, dtype=np.float32))
+    assert j.shape == (0, 3) and j.dtype == np.float32
+    j = ag.jacobian(lambda x: x.sum() * np.ones(2, dtype=np.float32))(np.ones(0, dtype=np.float32))
+    assert j.shape == (2, 0) and j.dtype == np.float32
