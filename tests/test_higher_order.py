@@ -37,13 +37,17 @@ TABLE = CASES + EXTRA
 
 
 def _squared(case: Case, arrays: tuple, params: dict):
-    """f(variables) = case(...)**2: its Hessian needs the op's rule to run on a gradient that is itself a Value."""
+    """f(variables) = case(...)**2: its Hessian needs the op's rule to run on a gradient that is itself a Value.
+
+    The op gets computed inputs (v * 1.0), not the leaves: a computed 0-d Value holds a Python float,
+    which a rule must handle too (a comparison of floats is a Python bool, and ~True is -2).
+    """
     variable = [i for i in range(len(arrays)) if i not in case.consts]
 
     def f(*vs: Value) -> Value:
         full = list(arrays)
         for i, v in zip(variable, vs, strict=True):
-            full[i] = v
+            full[i] = v * 1.0
         out = case.f(*full, **params)
         return out * out
 
