@@ -270,14 +270,19 @@ def _forward_again(op: Any, raw: Sequence[Any], xs: Sequence[Value], e: Exceptio
                 e = e2
     shapes = ", ".join(str(np.shape(x._data)) for x in xs)
     kind = ValueError if isinstance(e, (OverflowError, ZeroDivisionError)) else type(e)  # OverflowError: a huge int as an axis or shape
-    raise kind(f"{op.label()}: {e} (input shapes {shapes})") from None
+    msg = f"{op.label()}: {e} (input shapes {shapes})"
+    del e  # e's traceback holds this frame: keeping it here would make a cycle through the inputs
+    raise kind(msg) from None
 
 
 def _rule_again(rule: Any, op: Any, g: Any, out: Any, raw: Sequence[Any], e: Exception) -> Any:
     """A gradient rule once more on numpy scalars if Python floats raised (x / 0.0 and the like)."""
     again = _numpy_floats((g, out, *raw)) if isinstance(e, _FLOAT_ERRORS) else None
     if again is None:
-        raise e
+        try:
+            raise e
+        finally:
+            del e  # the traceback holds this frame: a frame holding e would make a cycle, and keep the graph alive
     return rule(op, *again)
 
 
@@ -408,13 +413,13 @@ def _run(
     s = mode.s
     prev = s.grad_enabled
     anomaly = s.anomaly
-    # With anomaly checks a pass may stop half-way: remember every .grad, to put back if it does.
-    before = [(n, n._grad) for n in order] if anomaly and wanted is None else None
+    keep = retain_grads and wanted is None
+    replaced: dict[Value, Any] = {}  # .grad values this pass replaced by a sum, to put back if it stops half-way
+    node = None
     try:
         pending: dict[Value, Any] = {root: seed}
         take, get = pending.pop, pending.get
         s.grad_enabled = create_graph
-        keep = retain_grads and wanted is None
         general = create_graph or anomaly  # every node through _general
         for node in reversed(order):
             g = take(node, None)
@@ -446,6 +451,7 @@ def _run(
                     else:
                         node._grad = g
                 else:
+                    replaced[node] = old
                     total = old + g
                     if type(old) is _ndarray and total.dtype is not old.dtype:
                         total = total.astype(old.dtype)
@@ -526,14 +532,25 @@ def _run(
                 gi = old = None
             g = None
     except BaseException:
-        if before is not None:  # a refused backward stores no gradient
-            for n, old in before:
-                n._grad = old
+        if wanted is None and node is not None:
+            _put_back(order, node, replaced, keep)
         raise
     finally:
         if gc_was_on:
             gc.enable()
         s.grad_enabled = prev
+
+
+def _put_back(order: list[Value], failed: Value, replaced: dict[Value, Any], keep: bool) -> None:
+    """After a pass stopped at `failed` (a rule raised, detect_anomaly refused): every .grad it stored
+    put back as it was, so a refused backward stores no gradient. The pass had stored one for every
+    node from the end of `order` down to `failed` (each had a gradient: all lead to the root)."""
+    i = len(order) - 1
+    while order[i] is not failed:
+        i -= 1
+    for n in order[i:]:
+        if keep or n._op is None:
+            n._grad = replaced.get(n)
 
 
 def _general(node: Value, op: Any, g: Any, create_graph: bool, anomaly: bool, pending: dict[Value, Any]) -> None:

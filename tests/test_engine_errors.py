@@ -176,3 +176,21 @@ def test_bad_op_parameters_name_the_op(make, words):
         make()
     for w in words:
         assert w in str(info.value), (w, str(info.value))
+
+
+def test_a_backward_that_fails_half_way_stores_no_gradient():
+    """A rule that raises mid-pass (here: a weight's data reshaped between forward and backward)
+    leaves every .grad as it was, so fixing the mistake and calling backward() again counts once."""
+    W, b, x = Value(np.ones((3, 3))), Value(np.zeros(3)), Value(np.ones((2, 3)))
+    loss = (b + (x @ W)).sum()
+    loss.backward()
+    first = {k: v.grad.copy() for k, v in {"W": W, "b": b, "loss": loss}.items()}
+    good = W.data
+    W.data = np.ones((4, 4))  # the mistake
+    with pytest.raises(ValueError, match="mismatch"):
+        loss.backward()
+    for k, v in {"W": W, "b": b, "loss": loss}.items():
+        np.testing.assert_array_equal(v.grad, first[k], err_msg=k)  # not half-accumulated
+    W.data = good
+    loss.backward()
+    np.testing.assert_array_equal(b.grad, 2 * first["b"])

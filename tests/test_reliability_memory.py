@@ -174,3 +174,40 @@ def test_a_recorded_op_is_one_object_for_the_cyclic_collector():
         gc.enable()
     assert 3000 <= after - before <= 3000 + 50, after - before
     del y
+
+
+def _freed_after(make_graph_and_fail: Callable[[], object]) -> bool:
+    """Whether the graph make_graph_and_fail built (it returns a weak reference to one node) is freed
+    by reference counting alone, once the error it raised and caught is gone."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        with np.errstate(all="raise"):  # the README's advice for turning numpy's warnings into errors
+            ref = make_graph_and_fail()
+        return ref() is None
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_an_error_in_a_rule_or_a_retried_forward_keeps_no_graph_alive():
+    import weakref
+
+    def rule_fails():
+        x = Value(np.array([1.0, 0.0, 4.0]))
+        h = x.sqrt()
+        loss = (h * 3.0).sum()
+        ref = weakref.ref(h)
+        with pytest.raises(FloatingPointError):
+            loss.backward()  # sqrt's gradient at 0 divides by 0
+        return ref
+
+    def forward_fails():
+        h = (Value(0.0) * 2.0).tanh()
+        ref = weakref.ref(h)
+        with pytest.raises(FloatingPointError):
+            h.log()  # log(0.0): Python raises, and numpy, asked again, raises too
+        return ref
+
+    assert _freed_after(rule_fails)
+    assert _freed_after(forward_fails)
