@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -497,8 +498,25 @@ def _cluster_statements(bodies: dict[tuple[int, ...], list[tuple[str, str, dict[
 # ---- labels ---------------------------------------------------------------------------
 
 
+# Characters XML forbids (dot's HTML-like labels are XML), lone surrogates included.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _esc(s: Any) -> str:
-    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    """Text for an HTML-like label: markup escaped, a newline a line break, what XML forbids shown as U+FFFD."""
+    s = str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    s = _NOT_XML.sub("\ufffd", s)
+    return s.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br/>")
+
+
+def _mean(a: np.ndarray) -> Any:
+    """The mean of a finite array without overflow (a float32 sum near its maximum would be inf)."""
+    with np.errstate(over="ignore"):
+        m = a.mean(dtype=np.float64)
+    if np.isinf(m):  # every element finite, the float64 sum not: scale first
+        s = np.abs(a).max()
+        m = (a / s).mean(dtype=np.float64) * s
+    return m
 
 
 def _kind(v: Value, is_root: bool, modules: _Modules) -> str:
@@ -530,9 +548,9 @@ def _array_lines(a: np.ndarray, fmt: str, max_elements: int) -> list[str]:
         return ["(empty)"]
     finite = np.isfinite(a)
     if finite.all():
-        return [f"min {_number(a.min(), fmt)}  mean {_number(a.mean(), fmt)}  max {_number(a.max(), fmt)}"]
+        return [f"min {_number(a.min(), fmt)}  mean {_number(_mean(a), fmt)}  max {_number(a.max(), fmt)}"]
     fa = a[finite]
-    stats = f"min {_number(fa.min(), fmt)}  mean {_number(fa.mean(), fmt)}  max {_number(fa.max(), fmt)}" if fa.size else "no finite values"
+    stats = f"min {_number(fa.min(), fmt)}  mean {_number(_mean(fa), fmt)}  max {_number(fa.max(), fmt)}" if fa.size else "no finite values"
     bad = [f"{n} {what}" for n, what in ((int(np.isnan(a).sum()), "nan"), (int(np.isinf(a).sum()), "inf")) if n]
     return [stats, "! " + ", ".join(bad)]
 
@@ -690,7 +708,9 @@ def _magnitude(g: np.ndarray | None) -> float | None:
     if g is None or g.size == 0:
         return None
     with np.errstate(all="ignore"):
-        return float(np.mean(np.abs(g)))  # nan or inf when the gradient holds them
+        if not np.isfinite(g).all():
+            return float(np.mean(np.abs(g)))  # nan or inf, as the gradient holds them
+        return float(_mean(np.abs(g)))
 
 
 def _grad_scale(order: Iterable[Value]) -> _GradScale | None:

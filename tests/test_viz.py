@@ -10,6 +10,7 @@ import re
 import shutil
 import struct
 import time
+import warnings
 import weakref
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -622,3 +623,27 @@ def test_neurons_in_a_list_get_clusters_named_like_the_course():
     assert titles == ["Neuron 0 neurons.0", "Neuron 1 neurons.1", "TwoNeurons"]
     nodes, _ = parse(src)
     assert by_label(nodes, "neurons.0.weight") and by_label(nodes, "neurons.1.bias")
+
+
+def test_any_label_text_renders_and_a_newline_is_a_line_break(tmp_path):
+    """Labels and titles are XML inside dot: markup is escaped, what XML forbids is replaced, \\n breaks the line."""
+    names = ["a\x1b[1mb", "form\x0cfeed", "nul\x00", "odd\ufffe", "lone\ud800", "<&>\"'", "first line\nsecond line"]
+    y = sum((Value(1.0, label=n) for n in names), Value(0.0, label="zero")) * 2
+    path = render_graph(y, tmp_path / "labels.svg", title="a title\nover two lines")
+    texts = [t.text or "" for t in ET.parse(path).getroot().iter() if t.tag.endswith("text")]
+    assert "first line" in texts and "second line" in texts and "over two lines" in texts
+    assert "<&>\"'" in texts and "a\ufffd[1mb" in texts
+
+
+def test_a_finite_array_near_the_dtypes_maximum_has_a_finite_mean_and_no_bad_colour():
+    from autograd.viz import GRAD_BAD
+
+    x = Value(np.full(10, 3e38, dtype=np.float32), label="x")
+    y = (x * 1.0)[0]
+    y.backward(gradient=np.float32(3e38))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning while drawing either
+        src = draw_graph(y, color_by_grad=True).source
+    assert "mean inf" not in text_of(src) and "mean 3e+38" in text_of(src)
+    nodes, _ = parse(src)
+    assert re.search(r'bgcolor="([^"]+)"', nodes[by_label(nodes, "x")][1]).group(1) != GRAD_BAD
