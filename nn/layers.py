@@ -227,7 +227,8 @@ class Dropout(Module):
         if self.p == 1.0:
             return x * 0.0
         keep = init.get_rng(self._rng).random(x.shape) >= self.p
-        return x * (keep / (1 - self.p))
+        mask = keep.astype(np.float32 if x.dtype == np.float32 else np.float64)  # float32 stays float32
+        return x * (mask * (1.0 / (1.0 - self.p)))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

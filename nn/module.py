@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -16,12 +17,36 @@ __all__ = ["Module", "Parameter"]
 def Parameter(data: Any, label: str | None = None) -> Value:
     """A trainable leaf: a Value with requires_grad=True (float data kept, ints made float64)."""
     v = Value(data, requires_grad=True, label=label)
+    _register(v)
     return v
 
 
+# Every leaf that has been a parameter (made by Parameter(), or found requiring grad in a module):
+# it stays one when frozen (requires_grad=False), as in PyTorch. Keyed by id, with a weak reference
+# (a Value's == compares data, so it cannot be a set member); the entry goes when the Value does.
+_PARAMS: dict[int, weakref.ref[Value]] = {}
+
+
+def _register(v: Value) -> None:
+    i = id(v)
+    if i not in _PARAMS or _PARAMS[i]() is not v:
+
+        def gone(_: Any, i: int = i) -> None:
+            _PARAMS.pop(i, None)
+
+        _PARAMS[i] = weakref.ref(v, gone)
+
+
 def _is_param(x: Any) -> bool:
-    """A parameter is a leaf Value that requires grad (a Value made by an op is a cached result, not a weight)."""
-    return isinstance(x, Value) and x.requires_grad and x._op is None
+    """A parameter is a leaf Value that requires grad, or did when it was made or first found in a
+    module (frozen); a Value made by an op is a cached result, not a weight."""
+    if not isinstance(x, Value) or x._op is not None:
+        return False
+    if x.requires_grad:
+        _register(x)
+        return True
+    r = _PARAMS.get(id(x))
+    return r is not None and r() is x
 
 
 class LoadResult(NamedTuple):
@@ -46,6 +71,12 @@ class Module:
     # ---- attributes ----------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_"):
+            old = self.__dict__.get(name)
+            if _is_param(old) and value is not None and not _is_param(value):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} of {type(self).__name__} (a leaf Value or None expected; "
+                    f"to change its numbers in place, set {name}.data = ...)"
+                )
             if _is_param(value) and value.label is None:
                 value.label = name
             elif isinstance(value, (list, tuple, dict)):
@@ -137,8 +168,8 @@ class Module:
         return [p for _, p in self.named_parameters()]
 
     def num_parameters(self) -> int:
-        """The number of trainable numbers in the model."""
-        return sum(p.size for p in self.parameters())
+        """The number of trainable numbers in the model (frozen parameters, requires_grad=False, not counted)."""
+        return sum(p.size for p in self.parameters() if p.requires_grad)
 
     def zero_grad(self) -> None:
         """Forget the gradient of every parameter (sets `.grad` to None)."""
@@ -230,12 +261,17 @@ class Module:
         stack: list[tuple[int, str, Module, bool]] = [(0, "", self, True)]
         # Iterative pre-order walk; a closing ")" is pushed as a marker after a module's children.
         out: list[str] = []
+        enclosing: set[int] = set()  # the modules being printed around this one: a child among them is a cycle
         while stack:
             depth, name, m, opening = stack.pop()
             pad = "  " * depth
             head = f"{pad}({name}): " if name else pad
             if not opening:
                 out.append(f"{pad})")
+                enclosing.discard(id(m))
+                continue
+            if id(m) in enclosing:
+                out.append(f"{head}{type(m).__name__}(...)  # an enclosing module, shown above")
                 continue
             kids = list(m.named_children()) if m._show_children else []
             if not kids:
@@ -245,5 +281,6 @@ class Module:
             if m.extra_repr():
                 out.append(f"{pad}  {m.extra_repr()}")
             stack.append((depth, name, m, False))
+            enclosing.add(id(m))
             stack.extend((depth + 1, k, c, True) for k, c in reversed(kids))
         return "\n".join(out)

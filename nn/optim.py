@@ -15,6 +15,8 @@ import numpy as np
 
 from autograd import Value
 
+from .module import _is_param
+
 __all__ = ["Optimizer", "SGD", "GD", "Adam", "AdamW", "RMSprop", "LRScheduler", "StepLR", "CosineAnnealingLR"]
 
 _ndarray = np.ndarray
@@ -39,10 +41,10 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, not a Value")
-            if not p.requires_grad:
-                raise ValueError(f"{who}: parameter {i} ({p.label or 'unlabelled'}) has requires_grad=False, so it can never get a gradient")
             if p._op is not None:
                 raise ValueError(f"{who}: parameter {i} was computed by {p.op!r}; only leaf Values (parameters) can be optimized")
+            if not _is_param(p):  # a constant; a frozen parameter (requires_grad set False later) is fine, and skipped
+                raise ValueError(f"{who}: parameter {i} ({p.label or 'unlabelled'}) has requires_grad=False, so it can never get a gradient")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError(f"{who}: a parameter appears more than once in the list")
         self.lr = _nonneg(lr, "lr (the learning rate)", who)

@@ -73,7 +73,7 @@ def evaluate(model: Module, loss_fn: Callable[..., Value], X: Any, y: Any, batch
     Xa, ya = _arrays(X, y, "evaluate")
     if ya is None or len(Xa) == 0:
         raise ValueError(f"evaluate needs X and y with at least one sample, got X of shape {Xa.shape} and y {'None' if ya is None else ya.shape}")
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]  # each sub-module's own mode, to put back
     model.eval()
     total, outs = 0.0, []
     try:
@@ -83,7 +83,8 @@ def evaluate(model: Module, loss_fn: Callable[..., Value], X: Any, y: Any, batch
                 total += float(_scalar_loss(loss_fn(out, yb), "evaluate").item()) * len(xb)
                 outs.append(np.asarray(out.data))
     finally:
-        model.train(was_training)
+        for m, was_training in modes:
+            object.__setattr__(m, "training", was_training)
     out_all = np.concatenate(outs)
     res = {"loss": total / len(Xa)}
     fn = _metric_fn(metric)

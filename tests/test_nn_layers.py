@@ -282,6 +282,10 @@ def test_dropout_train_and_eval():
     d.eval()
     assert d(x) is x
     assert (nn.Dropout(1.0)(x).data == 0).all()
+    x32 = Value(np.ones((4, 5), dtype=np.float32))
+    y32 = nn.Dropout(0.5, rng=0)(x32)
+    y32.sum().backward()
+    assert y32.dtype == np.float32 and x32.grad.dtype == np.float32  # the mask does not upcast
 
 
 def test_softplus_and_gelu_have_second_derivatives():

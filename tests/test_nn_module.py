@@ -185,3 +185,51 @@ def test_linear_layout_matches_pytorch_state_dict():
     seq.load_state_dict({"0.weight": W0, "0.bias": b0, "2.weight": W1, "2.bias": b1})
     x = rng.normal(size=(5, 3))
     np.testing.assert_allclose(seq(x).data, np.tanh(x @ W0.T + b0) @ W1.T + b1, rtol=1e-12)
+
+
+def test_a_frozen_parameter_stays_a_parameter_as_in_pytorch():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=0))
+    names = [n for n, _ in model.named_parameters()]
+    first = model[0]
+    first.weight.requires_grad = False  # freeze the first layer's weight
+    assert [n for n, _ in model.named_parameters()] == names and list(model.state_dict()) == names
+    assert model.num_parameters() == 3 + 3 + 1  # trainable numbers only: 2*3 weights frozen
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)  # a frozen parameter is accepted, and skipped
+    before = first.weight.data.copy()
+    model.zero_grad()
+    nn.mse_loss(model(np.ones((4, 2))), np.zeros((4, 1))).backward()
+    opt.step()
+    assert first.weight.grad is None and np.array_equal(first.weight.data, before)
+    first.weight.requires_grad = True  # unfrozen: the same optimizer updates it again
+    model.zero_grad()
+    nn.mse_loss(model(np.ones((4, 2))), np.zeros((4, 1))).backward()
+    opt.step()
+    assert not np.array_equal(first.weight.data, before)
+    with pytest.raises(ValueError, match="requires_grad=False"):  # a constant that never was a parameter
+        nn.optim.SGD([Value(1.0, requires_grad=False)], lr=0.1)
+
+
+def test_assigning_a_non_parameter_over_a_parameter_is_refused():
+    lin = nn.Linear(2, 1, rng=0)
+    for bad in (np.ones((1, 2)), lin.weight * 2.0, 3.0):
+        with pytest.raises(TypeError, match="cannot assign .* as parameter 'weight' of Linear"):
+            lin.weight = bad
+    lin.weight = nn.Parameter(np.zeros((1, 2)))  # a new parameter, or None, is fine
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+
+
+def test_repr_of_a_module_that_refers_back_to_its_parent_ends():
+    class Block(nn.Module):
+        def __init__(self, owner):
+            super().__init__()
+            self.lin = nn.Linear(2, 2, rng=0)
+            self.owner = owner  # a back-reference: a cycle of modules
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Block(self)
+
+    text = repr(Net())
+    assert "(owner): Net(...)  # an enclosing module, shown above" in text and text.count("Linear(") == 1

@@ -176,6 +176,9 @@ def test_evaluate_restores_training_mode_and_records_no_graph():
     model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Dropout(0.5, rng=0))
     res = nn.evaluate(model, nn.cross_entropy, XOR_X, np.array([0, 1, 1, 0]))
     assert model.training and 0 <= res["accuracy"] <= 1 and engine.is_grad_enabled()
+    model[1].eval()  # a sub-module the user switched off keeps its own mode afterwards
+    nn.evaluate(model, nn.cross_entropy, XOR_X, np.array([0, 1, 1, 0]))
+    assert model.training and model[0].training and not model[1].training
 
 
 def test_mlp_learns_digits_to_95_percent():
