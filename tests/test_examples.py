@@ -252,3 +252,13 @@ def test_readme_pictures_exist_and_come_from_examples(run_example, capsys):
         path = root / "docs" / "images" / ref
         assert path.is_file() and path.read_bytes().startswith(_PNG), f"README shows docs/images/{ref}, which is missing"
         assert ref in written, f"docs/images/{ref} is not a picture any example writes (copy it from a real run)"
+
+
+def test_the_run_script_explains_itself_and_names_an_unknown_command():
+    import subprocess
+
+    run = Path(__file__).resolve().parent.parent / "run"
+    ok = subprocess.run(["bash", str(run), "--help"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "./run examples" in ok.stdout and "./run test" in ok.stdout
+    bad = subprocess.run(["bash", str(run), "tset"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown command 'tset'" in bad.stderr and "./run test" in bad.stderr
