@@ -414,7 +414,7 @@ def _run(
     prev = s.grad_enabled
     anomaly = s.anomaly
     keep = retain_grads and wanted is None
-    replaced: dict[Value, Any] = {}  # .grad values this pass replaced by a sum, to put back if it stops half-way
+    replaced: dict[Value, Any] | None = None  # .grad values this pass replaced by a sum, to put back if it stops half-way
     node = None
     try:
         pending: dict[Value, Any] = {root: seed}
@@ -434,23 +434,18 @@ def _run(
             elif keep or op is None:
                 old = node._grad
                 if old is None:
-                    if type(g) is _ndarray:
-                        d = node._data
-                        if type(d) is _ndarray and g.dtype is not d.dtype and g.dtype != d.dtype:
-                            # float32 data keeps float32 gradients (as in PyTorch), though float64 met it downstream
-                            node._grad = g.astype(d.dtype)
-                        elif not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
-                            # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
-                            # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
-                            # A fresh array that nothing else refers to (CPython's reference counts: only the local
-                            # name g, and only g refers to its base) is stored as it is; order="K" keeps a
-                            # transposed gradient's layout, so the copy is a plain memcpy.
-                            node._grad = g.copy(order="K")
-                        else:
-                            node._grad = g
-                    else:
-                        node._grad = g
+                    if type(g) is _ndarray and not (g.flags.writeable and _refs(g) == 2 and (g.base is None or _refs(g.base) == 2)):
+                        # NOTE: a copy the user owns: g may be a read-only broadcast view, or the very array
+                        # another node stores (Add passes g on unchanged), and optimizers edit .grad in place.
+                        # A fresh array that nothing else refers to (CPython's reference counts: only the local
+                        # name g, and only g refers to its base) is stored as it is; order="K" keeps a
+                        # transposed gradient's layout, so the copy is a plain memcpy. (A float64 gradient of
+                        # float32 data is made float32 when read: Value.grad.)
+                        g = g.copy(order="K")
+                    node._grad = g
                 else:
+                    if replaced is None:
+                        replaced = {}
                     replaced[node] = old
                     total = old + g
                     if type(old) is _ndarray and total.dtype is not old.dtype:
@@ -541,7 +536,7 @@ def _run(
         s.grad_enabled = prev
 
 
-def _put_back(order: list[Value], failed: Value, replaced: dict[Value, Any], keep: bool) -> None:
+def _put_back(order: list[Value], failed: Value, replaced: dict[Value, Any] | None, keep: bool) -> None:
     """After a pass stopped at `failed` (a rule raised, detect_anomaly refused): every .grad it stored
     put back as it was, so a refused backward stores no gradient. The pass had stored one for every
     node from the end of `order` down to `failed` (each had a gradient: all lead to the root)."""
@@ -550,7 +545,7 @@ def _put_back(order: list[Value], failed: Value, replaced: dict[Value, Any], kee
         i -= 1
     for n in order[i:]:
         if keep or n._op is None:
-            n._grad = replaced.get(n)
+            n._grad = replaced.get(n) if replaced else None
 
 
 def _general(node: Value, op: Any, g: Any, create_graph: bool, anomaly: bool, pending: dict[Value, Any]) -> None:
