@@ -703,6 +703,14 @@ class Sum(Op):
             return broadcast_to(g, x.shape)
         return broadcast_to(self._keep(g, x), np.shape(_data(x)))
 
+    def _empty(self, x):
+        """The reduction of an empty x (mean, max, min): an empty batch gives an empty result; an
+        output element that would reduce no elements (an empty axis) is an error."""
+        r = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # numpy checks the axes; no warning
+        if np.size(r):
+            raise ValueError(f"{self.name} over an empty axis: there are no elements to reduce")
+        return r
+
     def _keep(self, g: Any, x: Any) -> Any:
         """g with the reduced axes put back as size 1, so it broadcasts against x."""
         if self.axis is None or self.keepdims:  # g is 0-d, or already has them
@@ -718,10 +726,7 @@ class Mean(Sum):
 
     def forward(self, x):
         if not np.size(x):
-            r = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # numpy checks the axes; no warning
-            if np.size(r):  # some output element averages no elements
-                raise ValueError("mean over an empty axis: there is nothing to average")
-            return r  # an empty batch: an empty result
+            return self._empty(x)
         return np.mean(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp0(self, g, out, x):
@@ -738,10 +743,7 @@ class Max(Sum):
 
     def forward(self, x):
         if not np.size(x):
-            r = np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # numpy checks the axes
-            if np.size(r):  # some output element reduces no elements
-                raise ValueError(f"{self.name} over an empty axis: there is nothing to take the {self.name} of")
-            return r  # an empty batch: an empty result
+            return self._empty(x)
         return self._reduce(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp0(self, g, out, x):
