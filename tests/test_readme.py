@@ -1,5 +1,5 @@
-"""Every ```python block of README.md runs, in order, in one namespace, in a temporary folder,
-and every `print(...)  # output` line prints what its comment says."""
+"""Every ```python block of README.md and of each docs/*.md page runs, in order, in one namespace
+per page, in a temporary folder, and every `print(...)  # output` line prints what its comment says."""
 
 import builtins
 import os
@@ -12,12 +12,14 @@ import pytest
 
 matplotlib.use("Agg")
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 _PRINT_SAYS = re.compile(r"^\s*print\(.*\)\s+#\s?(.*)$")
 
 
-def _blocks() -> list[tuple[int, str]]:
-    text = README.read_text()
+def _blocks(page: Path = README) -> list[tuple[int, str]]:
+    text = page.read_text()
     return [(text[: m.start()].count("\n") + 1, m.group(1)) for m in re.finditer(r"```python\n(.*?)```", text, re.S)]
 
 
@@ -48,9 +50,11 @@ def test_agreement_rule():
     assert not _agrees("8.5", "8.0") and not _agrees("[1. 2. 3.]", "[1. 2.]") and not _agrees("0.3123", "0.32...")
 
 
-def test_readme_snippets_run_and_print_what_they_say(tmp_path, monkeypatch):
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_snippets_run_and_print_what_they_say(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     os.environ.setdefault("AUTOGRAD_QUICK", "1")
+    name = str(page.relative_to(ROOT))
     said: dict[tuple[str, int], str] = {}  # (block's file name, line in the block): the comment
     wrong: list[str] = []
 
@@ -60,15 +64,15 @@ def test_readme_snippets_run_and_print_what_they_say(tmp_path, monkeypatch):
         if file is None and where in said:
             out = (" " if sep is None else sep).join(map(str, args))
             if not _agrees(out, said[where]):
-                line = int(where[0].split(":")[1]) + where[1]
-                wrong.append(f"README.md:{line}: printed {out!r}, the comment says {said[where]!r}")
+                line = int(where[0].rsplit(":", 1)[1]) + where[1]
+                wrong.append(f"{name}:{line}: printed {out!r}, the comment says {said[where]!r}")
         builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
 
     ns: dict = {"__name__": "__readme__", "print": recording_print}
-    for line, code in _blocks():
-        said.update({(f"README.md:{line}", at): text for at, text in _said(code).items()})
+    for line, code in _blocks(page):
+        said.update({(f"{name}:{line}", at): text for at, text in _said(code).items()})
         try:
-            exec(compile(code, f"README.md:{line}", "exec"), ns)
+            exec(compile(code, f"{name}:{line}", "exec"), ns)
         except Exception as e:  # pragma: no cover - the message is the point
-            pytest.fail(f"README.md snippet at line {line} failed: {type(e).__name__}: {e}\n{code}")
+            pytest.fail(f"{name} snippet at line {line} failed: {type(e).__name__}: {e}\n{code}")
     assert not wrong, "\n".join(wrong)
