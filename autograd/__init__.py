@@ -5,10 +5,10 @@ from .value import Value
 
 # isort: split
 from .anomaly import detect_anomaly
-from .engine import enable_grad, is_grad_enabled, no_grad
+from .engine import apply, enable_grad, is_grad_enabled, no_grad, passes_gradient
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .ops import concatenate, maximum, minimum, stack, where
+from .ops import Op, concatenate, maximum, minimum, stack, where
 from .viz import draw_graph, render_graph
 
 __all__ = [
@@ -39,5 +39,9 @@ __all__ = [
     # pictures
     "draw_graph",
     "render_graph",
+    # adding an op
+    "Op",
+    "apply",
+    "passes_gradient",
 ]
 __version__ = "0.1.0"

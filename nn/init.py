@@ -81,9 +81,23 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; known: linear, identity, sigmoid, tanh, relu, leaky_relu, selu")
 
 
+def _finite(v: Any, what: str, fname: str) -> float:
+    """A distribution parameter as a finite float (numpy raises OverflowError or draws nan otherwise)."""
+    if isinstance(v, Value):
+        v = v._data
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fname}: {what} must be a number, got {type(v).__name__}: {v!r}"[:200]) from None
+    if not math.isfinite(f):
+        raise ValueError(f"{fname}: {what} must be finite, got {f}")
+    return f
+
+
 def uniform_(x: Any, a: float = 0.0, b: float = 1.0, rng: Any = None) -> Any:
     """Fill x with U(a, b) draws, in place; returns x."""
     arr = _array(x, "uniform_")
+    a, b = _finite(a, "a", "uniform_"), _finite(b, "b", "uniform_")
     arr[...] = get_rng(rng).uniform(a, b, arr.shape)
     return x
 
@@ -91,6 +105,9 @@ def uniform_(x: Any, a: float = 0.0, b: float = 1.0, rng: Any = None) -> Any:
 def normal_(x: Any, mean: float = 0.0, std: float = 1.0, rng: Any = None) -> Any:
     """Fill x with N(mean, std**2) draws, in place; returns x."""
     arr = _array(x, "normal_")
+    mean, std = _finite(mean, "mean", "normal_"), _finite(std, "std", "normal_")
+    if std < 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
     arr[...] = get_rng(rng).normal(mean, std, arr.shape)
     return x
 

@@ -1,4 +1,5 @@
-"""Hypothesis profiles: 'ci' is deterministic (derandomize) and has no deadline; 'dev' explores more."""
+"""Hypothesis profiles: 'ci' (the default: what `./run test` and CI run) is deterministic (derandomize)
+and has no deadline; 'dev' (HYPOTHESIS_PROFILE=dev) draws new random examples on every run, to explore."""
 
 import os
 
@@ -18,4 +19,4 @@ settings.register_profile(
     max_examples=100,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

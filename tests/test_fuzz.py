@@ -265,3 +265,14 @@ def test_fuzz_nn_public_api(name, a, x):
         _call(f"{name}(...).step", lambda o: o.step(), out)
     else:
         _then_backward(out)
+
+
+def test_init_refuses_non_finite_bounds():
+    """Found by the random profile: nan bounds reached numpy's generator and raised OverflowError."""
+    import nn
+
+    w = nn.Parameter(np.zeros(3))
+    for call in (lambda: nn.init.uniform_(w, 0.0, float("nan")), lambda: nn.init.normal_(w, float("inf"), 1.0), lambda: nn.init.normal_(w, 0.0, -1.0)):
+        with pytest.raises(ValueError, match="must be"):
+            call()
+    assert not np.any(w.data)
