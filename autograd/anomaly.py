@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .engine import mode
+from .modes import mode
 from .value import Value
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .engine import apply, passes_gradient
-from .value import Constant, Value, _lift
+from .value import Constant, Value
 
 Axis = Any  # int, tuple of ints or None
 _F64 = np.dtype(np.float64)
@@ -84,7 +84,7 @@ def _call(op: Op, *xs: Any) -> Any:
     """Run op on arrays directly, or through the graph when any input is a Value."""
     for x in xs:
         if isinstance(x, Value):
-            return apply(op, *[_lift(y) for y in xs])
+            return apply(op, *xs)
     if not op._floats:  # a float64 scalar as numpy's (np.result_type and .sum work, and it promotes strongly)
         xs = tuple([np.float64(x) if type(x) is float else x for x in xs])
     try:

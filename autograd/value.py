@@ -6,7 +6,7 @@ bookkeeping lives in `engine.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,7 @@ class Value:
     __slots__ = ("_data", "_grad", "requires_grad", "label", "_op", "_a", "_b", "scope", "_site", "__weakref__")
     # _a, _b: the inputs of an op's output (see engine.apply and `parents`); unset on leaves.
     # _site (where the user created the node) is set only under detect_anomaly(); read it with getattr(v, "_site", None).
+    _op: Any  # the Op that made this Value; None for a leaf
     _a: Any
     _b: Any
     # Make numpy hand `ndarray + Value` to Value.__radd__ instead of looping over an object array.
@@ -163,15 +164,9 @@ class Value:
         v._data, v._grad, v.requires_grad, v.label, v._op, v.scope = self._data, None, False, self.label, None, None
         return v
 
-    def backward(self, gradient: Any = None, *, retain_grads: bool = True, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) to `.grad` of every node that self depends on.
-
-        `gradient` is d(loss)/d(self); it may be omitted only when self has one element.
-        `retain_grads=False` fills `.grad` of leaves only, so intermediate gradients are freed
-        as soon as they are used. `create_graph=True` leaves `.grad` as Values with a graph
-        of their own, so gradients can be differentiated again.
-        """
-        _engine.backward(self, gradient, retain_grads=retain_grads, create_graph=create_graph)
+    # backward(gradient=None, *, retain_grads=True, create_graph=False) is engine.backward, bound as
+    # this class's method at the end of this file (no wrapper call on every pass).
+    backward: Callable[..., None]
 
     def __repr__(self) -> str:
         parts = []
@@ -428,6 +423,8 @@ from . import engine as _engine  # noqa: E402  (engine and ops need Value define
 from . import ops as _ops  # noqa: E402
 from .engine import apply1 as _apply1  # noqa: E402
 from .engine import apply2 as _apply2  # noqa: E402
+
+Value.backward = _engine.backward  # type: ignore[method-assign]
 
 # The shared op instances, bound here so an operator is one global lookup away from its op.
 _o: Any = _ops  # (typed Any: mypy cannot follow the circular import)

@@ -21,7 +21,7 @@ import subprocess
 import sys
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +156,7 @@ def draw_graph(
     paths: dict[int, tuple[int, ...]] = {}
     # How many ranks a side branch computed from leaves only takes (weight -> transpose -> weight.T: 3).
     side: dict[int, int] = {}
+    at = _Layout(names, uses, copies, modules, opt, kinds, paths, side, edges)
     for v in order:
         name = names[id(v)]
         kind = kinds[id(v)] = _kind(v, id(v) in root_ids, modules)
@@ -173,34 +174,9 @@ def draw_graph(
         body.append((op_name, _op_label(v), {"shape": "box", "style": "rounded,filled", "fillcolor": OP_FILL, "color": OP_BORDER,
                                             "fontsize": "10", "height": "0.3", "width": "0.3", "margin": "0.06,0.03"}))
         edges.append((op_name, name, {"weight": "4"}))  # heavy edges keep the main path straight
-        cut = False
-        # The edge from the first parent made by an op is the main path: heavy, so dot keeps it straight.
-        main = next((id(p) for p in v.parents if p._op is not None), None)
-        for p in v.parents:
-            pname = names.get(id(p))
-            if pname is None:
-                cut = True
-                continue
-            n_uses = uses.get(id(p), 0)
-            if n_uses > SHARED_LEAF_EDGES:
-                k = copies[id(p)] = copies[id(p)] + 1
-                if k > 1:
-                    copy = f"{pname}_{k}"
-                    body.append((copy, _copy_label(p, modules.param_names.get(id(p)), opt.fmt, n_uses),
-                                 _copy_attrs(kinds[id(p)], pname, n_uses)))
-                    pname = copy
-            attrs = {}
-            if id(p) == main:
-                attrs["weight"] = "4"
-                if paths[id(p)] != path:
-                    # Entering a module's cluster: leave room above the op for the module's side branches
-                    # (its weights), so the cluster starts below the previous one instead of beside it.
-                    room = max((side[id(q)] for q in v.parents if id(q) in side and paths.get(id(q)) == path), default=0)
-                    if room:
-                        attrs["minlen"] = str(room + 1)
-            edges.append((pname, op_name, attrs))
-        if cut:
+        if _input_edges(v, op_name, path, body, at):
             cut_inputs.append(op_name)
+
 
     g.body.extend(_cluster_statements(bodies, modules))
     if cut_inputs:
@@ -214,6 +190,52 @@ def draw_graph(
     if caption:
         g.attr(label=caption, labelloc="t", labeljust="l")
     return g
+
+
+@dataclass
+class _Layout:
+    """What draw_graph has placed so far, for `_input_edges`."""
+
+    names: dict[int, str]
+    uses: Counter
+    copies: Counter
+    modules: Any
+    opt: Any
+    kinds: dict[int, str]
+    paths: dict[int, tuple[int, ...]]
+    side: dict[int, int]
+    edges: list[tuple[str, str, dict[str, str]]]
+
+
+def _input_edges(v: Value, op_name: str, path: tuple[int, ...], body: list[Any], at: _Layout) -> bool:
+    """The edges from v's inputs into its op node (a shared leaf's further uses as small copies);
+    True if an input was left out of the picture (cut by max_nodes)."""
+    cut = False
+    # The edge from the first parent made by an op is the main path: heavy, so dot keeps it straight.
+    main = next((id(p) for p in v.parents if p._op is not None), None)
+    for p in v.parents:
+        pname = at.names.get(id(p))
+        if pname is None:
+            cut = True
+            continue
+        n_uses = at.uses.get(id(p), 0)
+        if n_uses > SHARED_LEAF_EDGES:
+            k = at.copies[id(p)] = at.copies[id(p)] + 1
+            if k > 1:
+                copy = f"{pname}_{k}"
+                body.append((copy, _copy_label(p, at.modules.param_names.get(id(p)), at.opt.fmt, n_uses), _copy_attrs(at.kinds[id(p)], pname, n_uses)))
+                pname = copy
+        attrs = {}
+        if id(p) == main:
+            attrs["weight"] = "4"
+            if at.paths[id(p)] != path:
+                # Entering a module's cluster: leave room above the op for the module's side branches
+                # (its weights), so the cluster starts below the previous one instead of beside it.
+                room = max((at.side[id(q)] for q in v.parents if id(q) in at.side and at.paths.get(id(q)) == path), default=0)
+                if room:
+                    attrs["minlen"] = str(room + 1)
+        at.edges.append((pname, op_name, attrs))
+    return cut
 
 
 def render_graph(root: Value | Sequence[Value], path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Path:
@@ -318,8 +340,8 @@ def _check_options(rankdir, show_data, show_grad, max_elements, fmt, max_nodes, 
 class _Hidden:
     values: int = 0
     leaves: int = 0
-    ops: Counter | None = None
-    modules: dict[int, Any] | None = None  # id -> module whose computation was (partly) left out, output side first
+    ops: Counter = field(default_factory=Counter)
+    modules: dict[int, Any] = field(default_factory=dict)  # id -> module whose computation was (partly) left out, output side first
 
 
 def _walk(roots: list[Value], limit: int | None) -> tuple[dict[int, Value], int, _Hidden]:
@@ -331,7 +353,7 @@ def _walk(roots: list[Value], limit: int | None) -> tuple[dict[int, Value], int,
     kept: dict[int, Value] = {}
     seen = {id(r) for r in roots}
     queue = deque(roots)
-    hidden = _Hidden(ops=Counter(), modules={})
+    hidden = _Hidden()
     total = 0
     while queue:
         v = queue.popleft()
@@ -643,7 +665,7 @@ def _op_label(v: Value) -> str:
 
 
 def _hidden_label(hidden: _Hidden, module_names: dict[int, str]) -> str:
-    ops = hidden.ops or Counter()
+    ops = hidden.ops
     n_ops = sum(ops.values())
     parts = ", ".join(f"{name} ×{n:,}" for name, n in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))[:6])
     if len(ops) > 6:

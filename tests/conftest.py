@@ -3,6 +3,7 @@ and has no deadline; 'dev' (HYPOTHESIS_PROFILE=dev) draws new random examples on
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -20,3 +21,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(params=["fast", "reference"])
+def backward_path(request, monkeypatch):
+    """Run the test twice: with the unrolled backward loop (fastpath.py) and with the reference one (engine.backprop)."""
+    from autograd import engine
+
+    monkeypatch.setattr(engine, "FAST_PATH", request.param == "fast")
+    return request.param

@@ -17,6 +17,8 @@ from autograd import Value, maximum, minimum, no_grad
 
 from . import strategies as S
 
+pytestmark = pytest.mark.usefixtures("backward_path")  # every test on both backward loops (conftest.py)
+
 # ---- the Value itself ---------------------------------------------------------------
 
 

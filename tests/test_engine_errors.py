@@ -11,6 +11,8 @@ import autograd as ag
 import nn
 from autograd import Value
 
+pytestmark = pytest.mark.usefixtures("backward_path")  # every test on both backward loops (conftest.py)
+
 
 @pytest.mark.parametrize(
     "data, exc, words",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Value, engine
+from autograd import Value, modes
 
 
 class Custom(nn.Module):
@@ -89,7 +89,7 @@ class Outer(nn.Module):
         self.inner = nn.Linear(2, 2, rng=0)
 
     def forward(self, x):
-        seen.append(engine.mode.scope)
+        seen.append(modes.mode.scope)
         return self.inner(x).relu()
 
 
@@ -98,10 +98,10 @@ seen: list = []
 
 def test_call_sets_and_restores_the_module_scope():
     o = Outer()
-    engine.mode.scope = None
+    modes.mode.scope = None
     y = o(np.ones((1, 2)))
     assert seen[-1] == (o,)
-    assert engine.mode.scope is None
+    assert modes.mode.scope is None
     # the matmul and the + inside Linear are recorded under (outer, inner); relu under (outer,)
     assert y.scope == (o,)
     assert y.parents[0].scope == (o, o.inner)
@@ -109,10 +109,10 @@ def test_call_sets_and_restores_the_module_scope():
 
 def test_scope_restored_when_forward_raises():
     lin = nn.Linear(3, 2)
-    engine.mode.scope = None
+    modes.mode.scope = None
     with pytest.raises(ValueError):
         lin(np.ones((2, 5)))
-    assert engine.mode.scope is None
+    assert modes.mode.scope is None
 
 
 def test_forward_missing_is_a_clear_error():

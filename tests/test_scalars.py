@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 import autograd as ag
 from autograd import Value
 
+pytestmark = pytest.mark.usefixtures("backward_path")  # every test on both backward loops (conftest.py)
+
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 1e-310, 700.0, -700.0, 1e300, -1e300, math.inf, -math.inf, math.nan]
 scalars = st.one_of(st.sampled_from(EDGES), st.floats(allow_nan=True, allow_infinity=True), st.floats(-10, 10))
 

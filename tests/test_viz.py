@@ -20,7 +20,7 @@ import pytest
 
 import autograd
 from autograd import Value, draw_graph, render_graph
-from autograd.engine import mode
+from autograd.modes import mode
 from autograd.viz import GRAD_PALETTE, KINDS, OP_FILL, GraphvizNotFoundError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
