@@ -211,13 +211,17 @@ class Sequential(Module):
 
 
 class Dropout(Module):
-    """In training, zero each element with probability p and scale the rest by 1/(1-p); identity in eval()."""
+    """In training, zero each element with probability p and scale the rest by 1/(1-p); identity in eval().
 
-    def __init__(self, p: float = 0.5, *, rng: Any = None) -> None:
+    `inplace` is PyTorch's flag, accepted so PyTorch code runs: the result is always a new Value.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng: Any = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
+        self.inplace = bool(inplace)
         self._rng = None if rng is None else init.get_rng(rng)  # one generator, so masks differ per call
 
     def forward(self, x: Any) -> Value:
@@ -231,4 +235,4 @@ class Dropout(Module):
         return x * (mask * (1.0 / (1.0 - self.p)))
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
