@@ -73,9 +73,11 @@ class Linear(Module):
         self.in_features = _check_size(in_features, "in_features", type(self).__name__)
         self.out_features = _check_size(out_features, "out_features", type(self).__name__)
         gen = init.get_rng(rng)
-        bound = 1 / math.sqrt(self.in_features)
         self.weight = Parameter(np.zeros((self.out_features, self.in_features)))
-        init.uniform_(self.weight, -bound, bound, rng=gen)
+        # PyTorch's reset_parameters, expression for expression (so the bounds agree to the last bit):
+        # kaiming_uniform_ with a = sqrt(5) is U(+-1/sqrt(in_features)), and the bias U(+-1/sqrt(in_features)).
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=gen)
+        bound = 1 / math.sqrt(self.in_features)
         self.bias = init.uniform_(Parameter(np.zeros(self.out_features)), -bound, bound, rng=gen) if bias else None
 
     def forward(self, x: Any) -> Value:
