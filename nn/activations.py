@@ -146,7 +146,7 @@ class GELU(Module):
         return 0.5 * x * (1 + _ops.erf(x * (1 / math.sqrt(2))))
 
     def extra_repr(self) -> str:
-        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
+        return f"approximate={self.approximate!r}"
 
 
 class ELU(Module):
