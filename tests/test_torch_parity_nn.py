@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import nn
 
 from . import strategies as S
-from .torch_parity import assert_close, assert_same_state, compare, compare_module, load_both_ways, tensor
+from .torch_parity import assert_close, assert_same_state, compare, compare_module, from_torch_state, load_both_ways, tensor, to_torch_state
 
 T = torch.nn
 
@@ -380,3 +380,40 @@ def test_weighted_losses_keep_float32() -> None:
         assert loss.dtype == np.float32
         loss.backward()
     assert z.grad.dtype == np.float32 and p.grad.dtype == np.float32
+
+
+def test_state_dict_loading_behaves_as_pytorchs() -> None:
+    """strict=False reports the same missing and unexpected keys; a tied module is saved under each name
+    and its parameters listed once; a frozen parameter stays in the state; a float32 state keeps float64 weights."""
+    ours, theirs = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)), T.Sequential(T.Linear(2, 3), T.ReLU(), T.Linear(3, 1)).double()
+    state = from_torch_state(theirs.state_dict())
+    del state["2.bias"]
+    state["extra"] = np.ones(1)
+    got, expected = ours.load_state_dict(state, strict=False), theirs.load_state_dict(to_torch_state(state), strict=False)
+    assert (got.missing_keys, got.unexpected_keys) == (expected.missing_keys, expected.unexpected_keys)
+
+    class Tied(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(2, 2)
+            self.b = self.a
+
+    class TorchTied(T.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = T.Linear(2, 2, dtype=torch.float64)
+            self.b = self.a
+
+    tied, ttied = Tied(), TorchTied()
+    load_both_ways(tied, ttied)
+    assert [n for n, _ in tied.named_parameters()] == [n for n, _ in ttied.named_parameters()]
+
+    frozen, tfrozen = nn.Linear(2, 2), T.Linear(2, 2, dtype=torch.float64)
+    frozen.weight.requires_grad = False
+    tfrozen.weight.requires_grad_(False)
+    load_both_ways(frozen, tfrozen)
+    ours32 = nn.Linear(2, 3)
+    ours32.load_state_dict({k: v.astype(np.float32) for k, v in ours32.state_dict().items()})
+    theirs32 = T.Linear(2, 3, dtype=torch.float64)
+    theirs32.load_state_dict({k: v.float() for k, v in theirs32.state_dict().items()})
+    assert ours32.weight.dtype == np.float64 and theirs32.weight.dtype == torch.float64
