@@ -417,3 +417,37 @@ def test_state_dict_loading_behaves_as_pytorchs() -> None:
     theirs32 = T.Linear(2, 3, dtype=torch.float64)
     theirs32.load_state_dict({k: v.float() for k, v in theirs32.state_dict().items()})
     assert ours32.weight.dtype == np.float64 and theirs32.weight.dtype == torch.float64
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (
+            lambda z: nn.cross_entropy(z, np.array([0, -100, 3]), weight=np.array([1.0, 2.0, 0.5, 1.5]), label_smoothing=0.2),
+            lambda z: F.cross_entropy(z, torch.tensor([0, -100, 3]), weight=torch.tensor([1.0, 2.0, 0.5, 1.5], dtype=z.dtype), label_smoothing=0.2),
+        ),
+        (
+            lambda z: nn.cross_entropy(z, np.full((3, 4), 0.25), label_smoothing=0.1, reduction="sum"),
+            lambda z: F.cross_entropy(z, torch.full((3, 4), 0.25, dtype=z.dtype), label_smoothing=0.1, reduction="sum"),
+        ),
+        (
+            lambda z: nn.binary_cross_entropy_with_logits(z, np.full((3, 4), 0.7), pos_weight=np.array([1.0, 2.0, 0.5, 3.0])),
+            lambda z: F.binary_cross_entropy_with_logits(z, torch.full((3, 4), 0.7, dtype=z.dtype), pos_weight=torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=z.dtype)),
+        ),
+    ],
+    ids=["cross_entropy_weight_ignore_smoothing", "cross_entropy_soft_smoothing", "bce_with_logits_pos_weight"],
+)
+def test_loss_second_derivative_against_pytorch(ours: Any, theirs: Any) -> None:
+    """A Hessian-vector product of each composite loss path: backward(create_graph=True) against torch.autograd.grad."""
+    rng = np.random.default_rng(0)
+    z0, w = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    z = nn.Parameter(z0)
+    ours(z).backward(create_graph=True)
+    g = z.grad
+    z.zero_grad()
+    (g * w).sum().backward()
+    t = tensor(z0)
+    (tg,) = torch.autograd.grad(theirs(t), t, create_graph=True)
+    (th,) = torch.autograd.grad((tg * torch.from_numpy(w)).sum(), t)
+    assert_close(g, tg, "gradient")
+    assert_close(z.grad, th, "Hessian-vector product")
