@@ -56,6 +56,14 @@ def _problem() -> tuple[nn.Module, T.Module, np.ndarray, np.ndarray]:
     return ours, theirs, rng.standard_normal((8, 4)), rng.integers(0, 3, 8)
 
 
+def _train_step(ours_model: Any, theirs_model: T.Module, ours: Any, theirs: torch.optim.Optimizer, x: np.ndarray, y: np.ndarray) -> None:
+    """One step of each optimizer on the cross-entropy of its own model."""
+    ours.zero_grad(), theirs.zero_grad()
+    nn.cross_entropy(ours_model(x), y).backward()
+    F.cross_entropy(theirs_model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    ours.step(), theirs.step()
+
+
 def _assert_same_state(ours: Any, theirs: torch.optim.Optimizer, tparams: list[torch.Tensor], what: str) -> None:
     """Every per-parameter state entry PyTorch keeps (its names), with ours's numbers."""
     for i, tp in enumerate(tparams):
@@ -77,10 +85,7 @@ def test_optimizer_steps_against_pytorch(name: str, kw: dict[str, Any]) -> None:
     ours = getattr(nn.optim, name)(params, **kw)
     theirs = getattr(torch.optim, name)(tparams, **kw)
     for step in range(STEPS):
-        ours.zero_grad(), theirs.zero_grad()
-        nn.cross_entropy(ours_model(x), y).backward()
-        F.cross_entropy(theirs_model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-        ours.step(), theirs.step()
+        _train_step(ours_model, theirs_model, ours, theirs, x, y)
         for i, (p, tp) in enumerate(zip(params, tparams)):
             assert_close(p, tp, f"{name}{kw} step {step + 1}, parameter {i}")
         _assert_same_state(ours, theirs, tparams, f"{name}{kw} step {step + 1}")
@@ -91,10 +96,7 @@ def test_gd_is_pytorchs_sgd() -> None:
     ours_model, theirs_model, x, y = _problem()
     ours, theirs = nn.optim.GD(ours_model.parameters(), lr=0.2), torch.optim.SGD(theirs_model.parameters(), lr=0.2)
     for _ in range(3):
-        ours.zero_grad(), theirs.zero_grad()
-        nn.cross_entropy(ours_model(x), y).backward()
-        F.cross_entropy(theirs_model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-        ours.step(), theirs.step()
+        _train_step(ours_model, theirs_model, ours, theirs, x, y)
     for p, tp in zip(ours_model.parameters(), theirs_model.parameters()):
         assert_close(p, tp, "GD")
 
@@ -117,10 +119,7 @@ def test_schedule_against_pytorch(make_ours: Any, make_theirs: Any) -> None:
     ours, theirs = make_ours(ours_opt), make_theirs(theirs_opt)
     assert ours.get_last_lr() == theirs.get_last_lr()[0]
     for epoch in range(14):
-        ours_opt.zero_grad(), theirs_opt.zero_grad()
-        nn.cross_entropy(ours_model(x), y).backward()
-        F.cross_entropy(theirs_model(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-        ours_opt.step(), theirs_opt.step()
+        _train_step(ours_model, theirs_model, ours_opt, theirs_opt, x, y)
         ours.step(), theirs.step()
         assert ours.last_epoch == theirs.last_epoch
         np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr()[0], rtol=1e-12, atol=1e-15, err_msg=f"epoch {epoch + 1}")
