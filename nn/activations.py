@@ -43,46 +43,74 @@ class Tanh(Module):
         return _value(x).tanh()
 
 
+def _inplace(inplace: bool) -> str:
+    """PyTorch's `inplace` flag, accepted so PyTorch code runs: the result is always a new Value
+    (the engine has no in-place ops), so outputs and gradients are the same; only memory differs."""
+    return "inplace=True" if inplace else ""
+
+
 class ReLU(Module):
-    """max(0, x); gradient 0 at x == 0. The default for hidden layers."""
+    """max(0, x); gradient 0 at x == 0. The default for hidden layers. (`inplace`: see `_inplace`.)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, x: Any) -> Value:
         return _value(x).relu()
 
+    def extra_repr(self) -> str:
+        return _inplace(self.inplace)
+
 
 class LeakyReLU(Module):
-    """x for x > 0 else negative_slope * x, so negative inputs still pass a little gradient."""
+    """x for x > 0 else negative_slope * x, so negative inputs still pass a little gradient. (`inplace`: see `_inplace`.)"""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = float(negative_slope)
+        self.inplace = bool(inplace)
 
     def forward(self, x: Any) -> Value:
         return _value(x).leaky_relu(self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return ", ".join(filter(None, [f"negative_slope={self.negative_slope}", _inplace(self.inplace)]))
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along `axis` (max subtracted first, so no overflow); outputs sum to 1."""
+    """exp(x) / sum(exp(x)) along `dim` (max subtracted first, so no overflow); outputs sum to 1.
 
-    def __init__(self, axis: int = -1) -> None:
+    `dim` is PyTorch's name (`axis`, numpy's, is accepted too). The default is the last axis; PyTorch's
+    default, None, picks an axis by the input's rank (deprecated there), and here means the last axis.
+    """
+
+    def __init__(self, dim: int | None = -1, *, axis: int | None = None) -> None:
         super().__init__()
-        self.axis = int(axis)
+        if axis is not None and dim not in (None, -1, axis):
+            raise ValueError(f"{type(self).__name__}: give dim or axis (the same thing), not both: dim={dim}, axis={axis}")
+        d = axis if axis is not None else -1 if dim is None else dim
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}: dim must be an int, got {type(d).__name__}: {d!r}")
+        self.dim = int(d)
+
+    @property
+    def axis(self) -> int:
+        """The same as `dim` (numpy's name)."""
+        return self.dim
 
     def forward(self, x: Any) -> Value:
-        return _value(x).softmax(self.axis)
+        return _value(x).softmax(self.dim)
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}"
+        return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
-    """log(softmax(x)) along `axis`, computed as x - logsumexp(x)."""
+    """log(softmax(x)) along `dim`, computed as x - logsumexp(x)."""
 
     def forward(self, x: Any) -> Value:
-        return _value(x).log_softmax(self.axis)
+        return _value(x).log_softmax(self.dim)
 
 
 class BinaryStep(Module):
@@ -93,7 +121,10 @@ class BinaryStep(Module):
 
 
 class Identity(Module):
-    """x unchanged: the course's "linear" activation (regression outputs)."""
+    """x unchanged: the course's "linear" activation (regression outputs). Arguments are ignored, as in PyTorch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Value:
         return _value(x)
@@ -115,15 +146,16 @@ class GELU(Module):
         return 0.5 * x * (1 + _ops.erf(x * (1 / math.sqrt(2))))
 
     def extra_repr(self) -> str:
-        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
+        return f"approximate={self.approximate!r}"
 
 
 class ELU(Module):
-    """x for x > 0 else alpha * (e**x - 1); smooth below 0 and never overflows (gradient alpha at x == 0)."""
+    """x for x > 0 else alpha * (e**x - 1); smooth below 0 and never overflows (gradient alpha at x == 0). (`inplace`: see `_inplace`.)"""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = float(alpha)
+        self.inplace = bool(inplace)
 
     def forward(self, x: Any) -> Value:
         x = _value(x)
@@ -132,7 +164,7 @@ class ELU(Module):
         return where(pos, x, (neg.exp() - 1) * self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return ", ".join(filter(None, [f"alpha={self.alpha}", _inplace(self.inplace)]))
 
 
 class Softplus(Module):

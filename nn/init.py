@@ -63,22 +63,31 @@ def _fans(shape: tuple[int, ...], fname: str) -> tuple[int, int]:
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """PyTorch's recommended gain: 1 for linear/sigmoid, 5/3 tanh, sqrt(2) relu, sqrt(2/(1+slope**2)) leaky_relu."""
+    """PyTorch's recommended gain: 1 for linear/sigmoid/conv, 5/3 tanh, sqrt(2) relu, sqrt(2/(1+slope**2))
+    leaky_relu (param: the slope, 0.01 by default), 3/4 selu."""
     if not isinstance(nonlinearity, str):
         raise TypeError(f"calculate_gain: nonlinearity must be a name such as 'relu', got {type(nonlinearity).__name__}: {nonlinearity!r}")
     n = nonlinearity.lower()
-    if n in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d"):
+    if n in _GAIN_ONE:
         return 1.0
     if n == "tanh":
         return 5.0 / 3
     if n == "relu":
         return math.sqrt(2.0)
     if n == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float, np.integer, np.floating)) and not isinstance(param, (bool, np.bool_)):
+            slope = float(param)
+        else:
+            raise ValueError(f"calculate_gain: leaky_relu's param (the negative slope) must be a number, got {param!r}"[:200])
         return math.sqrt(2.0 / (1 + slope**2))
     if n == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; known: linear, identity, sigmoid, tanh, relu, leaky_relu, selu")
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; known: {', '.join(_GAIN_ONE)}, tanh, relu, leaky_relu, selu")
+
+
+_GAIN_ONE = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
 
 def _finite(v: Any, what: str, fname: str) -> float:
@@ -131,7 +140,7 @@ def ones_(x: Any) -> Any:
 def xavier_uniform_(x: Any, gain: float = 1.0, rng: Any = None) -> Any:
     """Glorot: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)); keeps variance through sigmoid/tanh layers."""
     fan_in, fan_out = _fans(_array(x, "xavier_uniform_").shape, "xavier_uniform_")
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    a = math.sqrt(3.0) * (gain * math.sqrt(2.0 / (fan_in + fan_out)))  # (PyTorch's expression, so the bound is the same to the bit)
     return uniform_(x, -a, a, rng)
 
 

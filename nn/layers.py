@@ -73,9 +73,11 @@ class Linear(Module):
         self.in_features = _check_size(in_features, "in_features", type(self).__name__)
         self.out_features = _check_size(out_features, "out_features", type(self).__name__)
         gen = init.get_rng(rng)
-        bound = 1 / math.sqrt(self.in_features)
         self.weight = Parameter(np.zeros((self.out_features, self.in_features)))
-        init.uniform_(self.weight, -bound, bound, rng=gen)
+        # PyTorch's reset_parameters, expression for expression (so the bounds agree to the last bit):
+        # kaiming_uniform_ with a = sqrt(5) is U(+-1/sqrt(in_features)), and the bias U(+-1/sqrt(in_features)).
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=gen)
+        bound = 1 / math.sqrt(self.in_features)
         self.bias = init.uniform_(Parameter(np.zeros(self.out_features)), -bound, bound, rng=gen) if bias else None
 
     def forward(self, x: Any) -> Value:
@@ -211,13 +213,17 @@ class Sequential(Module):
 
 
 class Dropout(Module):
-    """In training, zero each element with probability p and scale the rest by 1/(1-p); identity in eval()."""
+    """In training, zero each element with probability p and scale the rest by 1/(1-p); identity in eval().
 
-    def __init__(self, p: float = 0.5, *, rng: Any = None) -> None:
+    `inplace` is PyTorch's flag, accepted so PyTorch code runs: the result is always a new Value.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, rng: Any = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
+        self.inplace = bool(inplace)
         self._rng = None if rng is None else init.get_rng(rng)  # one generator, so masks differ per call
 
     def forward(self, x: Any) -> Value:
@@ -231,4 +237,4 @@ class Dropout(Module):
         return x * (mask * (1.0 / (1.0 - self.p)))
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

@@ -29,7 +29,12 @@ def _nonneg(x: Any, what: str, who: str) -> float:
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate `lr` (which schedules change); subclasses define `step()`."""
+    """Holds the parameters and the learning rate `lr` (which schedules change); subclasses define `step()`.
+
+    `maximize` (PyTorch's) makes `step()` climb the objective instead of descending it.
+    """
+
+    maximize = False
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         who = type(self).__name__
@@ -71,7 +76,7 @@ class Optimizer:
                 g = np.asarray(g.data if isinstance(g, Value) else g)
             if g.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for a parameter of shape {p.shape}")
-            yield p, g, st
+            yield p, (-g if self.maximize else g), st
 
     def __repr__(self) -> str:
         hp = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("params", "state"))
@@ -90,14 +95,23 @@ def _update(p: Value, delta: np.ndarray) -> None:
 class SGD(Optimizer):
     """Stochastic gradient descent, PyTorch's rule:
 
-    g = grad + weight_decay * p;  b = g (first step) or momentum * b + (1 - dampening) * g;
+    g = grad (-grad with maximize) + weight_decay * p;  b = g (first step) or momentum * b + (1 - dampening) * g;
     g = g + momentum * b (nesterov) or b (momentum);  p -= lr * g.
     """
 
     def __init__(
-        self, params: Iterable[Value], lr: float, momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
+        self.maximize = bool(maximize)
         who = type(self).__name__
         self.momentum = _nonneg(momentum, "momentum", who)
         self.dampening = _nonneg(dampening, "dampening", who)
@@ -109,7 +123,7 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         only: list[Value] | None = None  # the parameters the general rule below updates (None: all)
-        if not (self.momentum or self.weight_decay):
+        if not (self.momentum or self.weight_decay or self.maximize):
             lr = self.lr
             rest: list[Value] = []
             only = rest
@@ -147,12 +161,23 @@ class GD(SGD):
 
 class Adam(Optimizer):
     """Adam, PyTorch's rule: m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g**2;
-    p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps); weight_decay adds weight_decay * p to g."""
+    p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps).
 
-    _decoupled = False
+    weight_decay adds weight_decay * p to g, or with decoupled_weight_decay (AdamW) multiplies p by
+    1 - lr * weight_decay first; amsgrad uses the largest v so far; maximize climbs (g = -grad).
+    """
 
     def __init__(
-        self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         super().__init__(params, lr)
         who = type(self).__name__
@@ -161,24 +186,31 @@ class Adam(Optimizer):
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = _nonneg(eps, "eps", who)
         self.weight_decay = _nonneg(weight_decay, "weight_decay", who)
+        self.amsgrad = bool(amsgrad)
+        self.maximize = bool(maximize)
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         b1, b2 = self.betas
         for p, g, st in self._grads():
             if self.weight_decay:
-                if self._decoupled:
+                if self.decoupled_weight_decay:
                     p.data *= 1 - self.lr * self.weight_decay
                 else:
                     g = g + self.weight_decay * p.data
             if not st:
                 st["step"], st["exp_avg"], st["exp_avg_sq"] = 0, np.zeros_like(g), np.zeros_like(g)
+            if self.amsgrad and "max_exp_avg_sq" not in st:
+                st["max_exp_avg_sq"] = np.zeros_like(g)
             st["step"] += 1
             t, m, v = st["step"], st["exp_avg"], st["exp_avg_sq"]
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
+            if self.amsgrad:
+                v = np.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
             denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
             _update(p, (self.lr / (1 - b1**t)) * m / denom)
 
@@ -186,17 +218,24 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay (PyTorch's AdamW): p *= 1 - lr * weight_decay before the Adam step."""
 
-    _decoupled = True
-
     def __init__(
-        self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)
 
 
 class RMSprop(Optimizer):
     """RMSprop, PyTorch's rule: s = alpha s + (1-alpha) g**2;  p -= lr g / (sqrt(s) + eps)
-    (centered: s - mean(g)**2 under the root; momentum: b = momentum b + g / (...), p -= lr b)."""
+    (centered: s - mean(g)**2 under the root; momentum: b = momentum b + g / (...), p -= lr b;
+    maximize: g = -grad)."""
 
     def __init__(
         self,
@@ -207,9 +246,12 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        *,
+        maximize: bool = False,
     ) -> None:
         super().__init__(params, lr)
         who = type(self).__name__
+        self.maximize = bool(maximize)
         self.alpha = _nonneg(alpha, "alpha", who)
         if self.alpha > 1:
             raise ValueError(f"{who}: alpha must be in [0, 1], got {alpha}")
@@ -225,11 +267,12 @@ class RMSprop(Optimizer):
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             if not st:
-                st["square_avg"] = np.zeros_like(g)
+                st["step"], st["square_avg"] = 0, np.zeros_like(g)
                 if self.centered:
                     st["grad_avg"] = np.zeros_like(g)
                 if self.momentum:
                     st["momentum_buffer"] = np.zeros_like(g)
+            st["step"] += 1
             s = st["square_avg"]
             s *= a
             s += (1 - a) * g * g

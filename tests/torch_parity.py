@@ -63,11 +63,18 @@ def assert_same_state(ours: Any, theirs: torch.nn.Module) -> None:
 
 
 def load_both_ways(ours: Any, theirs: torch.nn.Module) -> None:
-    """PyTorch's weights into ours (then equal), and ours, perturbed, back into PyTorch (then equal)."""
+    """PyTorch's weights into ours (then equal), and ours, perturbed, back into PyTorch (then equal).
+    Equal entries (a tied parameter under each of its names) are perturbed alike."""
     ours.load_state_dict(from_torch_state(theirs.state_dict()))
     assert_same_state(ours, theirs)
     rng = np.random.default_rng(0)
-    moved = {k: (v + rng.standard_normal(v.shape)).astype(v.dtype) if v.dtype.kind == "f" else v for k, v in ours.state_dict().items()}
+    moved: dict[str, np.ndarray] = {}
+    for k, v in ours.state_dict().items():
+        twin = next((m for m in moved if np.array_equal(ours.state_dict()[m], v)), None)
+        if twin is not None:
+            moved[k] = moved[twin]
+        else:
+            moved[k] = (v + rng.standard_normal(v.shape)).astype(v.dtype) if v.dtype.kind == "f" else v
     ours.load_state_dict(moved)
     theirs.load_state_dict(to_torch_state(ours.state_dict()))
     assert_same_state(ours, theirs)
