@@ -235,15 +235,16 @@ def test_activation_derivatives_are_the_engines(run_example, capsys):
     np.testing.assert_allclose(r["softmax_grad"], p[0] * (np.eye(len(p))[0] - p), atol=1e-15)
 
 
-# ---- the README's pictures are the examples' ------------------------------------------------------
+# ---- the pictures of the README and docs are the examples' ------------------------------------------------------
 
 
-def test_readme_pictures_exist_and_come_from_examples(run_example, capsys):
+def test_documented_pictures_exist_and_come_from_examples(run_example, capsys):
     import re
 
     root = Path(__file__).resolve().parent.parent
-    refs = sorted(set(re.findall(r"docs/images/([\w.-]+\.png)", (root / "README.md").read_text())))
-    assert refs, "the README shows no pictures"
+    text = "\n".join(p.read_text() for p in [root / "README.md", *sorted((root / "docs").glob("*.md"))])
+    refs = sorted(set(re.findall(r"images/([\w.-]+\.png)", text)))
+    assert refs, "the README and docs show no pictures"
     written = set()
     for name in NAMES:
         _, out, _ = run_example(name, capsys)

@@ -1,4 +1,4 @@
-"""Every ```python block of README.md and of each docs/*.md page runs, in order, in one namespace
+"""Every ```python block of README.md, CONTRIBUTING.md and each docs/*.md page runs, in order, in one namespace
 per page, in a temporary folder, and every `print(...)  # output` line prints what its comment says."""
 
 import builtins
@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [README, ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 _PRINT_SAYS = re.compile(r"^\s*print\(.*\)\s+#\s?(.*)$")
 
 
@@ -76,3 +76,19 @@ def test_snippets_run_and_print_what_they_say(page, tmp_path, monkeypatch):
         except Exception as e:  # pragma: no cover - the message is the point
             pytest.fail(f"{name} snippet at line {line} failed: {type(e).__name__}: {e}\n{code}")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_relative_links_resolve(page):
+    """Every relative link and image of a page points at a file of the repository (pages moved to
+    docs/ link with paths relative to themselves)."""
+    text = re.sub(r"`[^`]*`", "", re.sub(r"```.*?```", "", page.read_text(), flags=re.S))  # not in code
+    targets = re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r'<img src="([^"]+)"', text)
+    broken = []
+    for t in targets:
+        if "://" in t or t.startswith("#"):
+            continue
+        path = (page.parent / t.split("#", 1)[0]).resolve()
+        if not path.exists():
+            broken.append(t)
+    assert not broken, f"{page.relative_to(ROOT)} links to missing files: {broken}"
