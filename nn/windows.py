@@ -1,0 +1,128 @@
+"""Sliding windows over the spatial axes of an (N, C, *spatial) array, shared by convolution and pooling.
+
+`Windows` holds one window's geometry (kernel, stride, dilation, padding before and after, per
+spatial axis) and the three moves every layer here is made of:
+
+- `view`: every window at once, as a strided view of the padded input (im2col's source),
+- `gather`: the sum over kernel offsets of one strided slice each (the forward of average pooling),
+- `scatter`: its adjoint, a summing scatter that adds one strided slice per kernel offset (col2im,
+  and the backward of every pooling and convolution here). It adds whole slices, never
+  `np.add.at` over single elements: K vectorised adds for a kernel of K elements.
+
+Also the argument parsing the layers share: an int or a tuple per spatial axis, checked, with an
+error that names the layer and the value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Ints = tuple[int, ...]
+
+
+def who_name(who: Any) -> str:
+    """A layer (its repr, built only for an error message) or a function's name."""
+    return who if isinstance(who, str) else repr(who)
+
+
+def ntuple(value: Any, n: int, what: str, who: Any, least: int = 1) -> Ints:
+    """`value` (an int, or a tuple/list of n ints) as a tuple of n ints, each >= least."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        items: Ints = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        items = tuple(int(v) for v in value)
+    else:
+        kind = "positive" if least == 1 else "non-negative"
+        raise ValueError(f"{who_name(who)}: {what} must be a {kind} int or a tuple of {n} {kind} ints, got {value!r}"[:300])
+    if any(v < least for v in items):
+        raise ValueError(f"{who_name(who)}: {what} must be {'>= 1' if least == 1 else '>= 0'}, got {value!r}")
+    return items
+
+
+class Windows:
+    """The geometry of a sliding window over d spatial axes: kernel, stride, dilation, and the
+    padding before (`lo`) and after (`hi`) each axis (after may exceed before: 'same' padding of
+    an even kernel, pooling's ceil_mode)."""
+
+    __slots__ = ("kernel", "stride", "dilation", "lo", "hi", "span", "disjoint")
+
+    def __init__(self, kernel: Ints, stride: Ints, dilation: Ints, lo: Ints, hi: Ints) -> None:
+        self.kernel, self.stride, self.dilation, self.lo, self.hi = kernel, stride, dilation, lo, hi
+        self.span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))  # what a dilated kernel covers
+        # no input element lies in two windows: the scatter can write slices instead of adding them
+        self.disjoint = all(s >= w for s, w in zip(stride, self.span))
+
+    def __repr__(self) -> str:
+        return f"Windows(kernel={self.kernel}, stride={self.stride}, dilation={self.dilation}, lo={self.lo}, hi={self.hi})"
+
+    @property
+    def size(self) -> int:
+        """The number of elements in a window (kernel offsets)."""
+        return math.prod(self.kernel)
+
+    def out_shape(self, spatial: Ints) -> Ints:
+        """The number of windows along each spatial axis (0 where the padded input is shorter than the kernel)."""
+        return tuple(max((n + a + b - w) // s + 1, 0) for n, a, b, w, s in zip(spatial, self.lo, self.hi, self.span, self.stride))
+
+    def padded(self, spatial: Ints) -> Ints:
+        return tuple(n + a + b for n, a, b in zip(spatial, self.lo, self.hi))
+
+    def offsets(self) -> Iterator[Ints]:
+        """The kernel offsets in row-major order (PyTorch's order for the first of tied maxima)."""
+        return itertools.product(*(range(k) for k in self.kernel))
+
+    def slices(self, offset: Ints, out: Ints) -> tuple[Any, ...]:
+        """The index of the padded input's elements at `offset` in every window: one strided slice per axis."""
+        return (Ellipsis,) + tuple(slice(i * d, i * d + s * (n - 1) + 1, s) for i, d, s, n in zip(offset, self.dilation, self.stride, out))
+
+    def pad(self, x: np.ndarray, value: float = 0.0) -> np.ndarray:
+        """x with `value` around its spatial axes (x itself when there is no padding)."""
+        if not any(self.lo) and not any(self.hi):
+            return x
+        d = len(self.kernel)
+        xp = np.full(x.shape[:-d] + self.padded(x.shape[-d:]), value, dtype=x.dtype)
+        xp[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(self.lo, x.shape[-d:]))] = x
+        return xp
+
+    def crop(self, xp: np.ndarray, spatial: Ints) -> np.ndarray:
+        """The inverse of `pad`: the elements of the unpadded input."""
+        if not any(self.lo) and not any(self.hi):
+            return xp
+        return xp[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(self.lo, spatial))]
+
+    def view(self, xp: np.ndarray) -> np.ndarray:
+        """Every window of the padded xp as a read-only view of shape (..., *out, *kernel)."""
+        d = len(self.kernel)
+        v = sliding_window_view(xp, self.span, axis=tuple(range(xp.ndim - d, xp.ndim)))
+        return v[(Ellipsis,) + tuple(slice(None, None, s) for s in self.stride) + tuple(slice(None, None, t) for t in self.dilation)]
+
+    def gather(self, xp: np.ndarray, out: Ints, weight: Callable[[int], Any] | None = None) -> np.ndarray:
+        """sum over offsets k of xp[slices(k)] (* weight(k)): each window's (weighted) sum, shape (..., *out)."""
+        total: Any = None
+        for k, off in enumerate(self.offsets()):
+            part = xp[self.slices(off, out)]
+            if weight is not None:
+                part = part * weight(k)
+            if total is None:
+                total = part.copy() if weight is None else part
+            else:
+                total += part
+        return total
+
+    def scatter(self, part: Callable[[int, Ints], np.ndarray], lead: Ints, spatial: Ints, out: Ints, dtype: Any) -> np.ndarray:
+        """The adjoint of `gather`/`view`: zeros of shape (*lead, *spatial), padded, with part(k, offset)
+        (shape (*lead, *out)) added at every offset's strided slice; then the padding cropped off."""
+        gp = np.zeros(lead + self.padded(spatial), dtype=dtype)
+        for k, off in enumerate(self.offsets()):
+            dst = gp[self.slices(off, out)]
+            if self.disjoint:  # each element is in one window at most: write, no read-add-write
+                dst[...] = part(k, off)
+            else:
+                dst += part(k, off)
+        return self.crop(gp, spatial)
