@@ -180,7 +180,9 @@ def _padding(padding: Any, kernel: Ints, stride: Ints, dilation: Ints, who: Any)
             total = tuple(t * (k - 1) for k, t in zip(kernel, dilation))
             lo = tuple(t // 2 for t in total)
             return lo, tuple(t - a for t, a in zip(total, lo))
-        raise ValueError(f"{who_name(who)}: invalid padding string {padding!r}, should be one of 'valid', 'same' (or an int, or a tuple of {d} ints)")
+        raise ValueError(
+            f"{who_name(who)}: invalid padding string {padding!r}, should be one of 'valid', 'same' (or an int, or a tuple of {d} ints)"
+        )
     p = ntuple(padding, d, "padding", who, least=0)
     return p, p
 
@@ -238,7 +240,9 @@ def _conv(x: Value, w: Value, b: Value | None, win: Windows, groups: int, who: A
 def _convnd(d: int, fname: str, input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: Any) -> Value:
     x, w = _value(input), _value(weight)
     if w.ndim != d + 2:
-        raise ValueError(f"{fname}: weight must have {d + 2} dimensions (out_channels, in_channels/groups, {'kernel' if d == 1 else 'kh, kw'}), got shape {w.shape}")
+        raise ValueError(
+            f"{fname}: weight must have {d + 2} dimensions (out_channels, in_channels/groups, {'kernel' if d == 1 else 'kh, kw'}), got shape {w.shape}"
+        )
     if not all(w.shape):
         raise ValueError(f"{fname}: weight of shape {w.shape} has no elements")
     groups = _check_groups(groups, fname)

@@ -167,7 +167,9 @@ def _pool_windows(spatial: Ints, kernel: Ints, stride: Ints, padding: Ints, dila
     ceil (but the last window must start inside the input or its padding before)."""
     span = tuple(t * (k - 1) + 1 for k, t in zip(kernel, dilation))
     if any(p > w // 2 for p, w in zip(padding, span)):
-        raise ValueError(f"{who_name(who)}: padding must be at most half the (dilated) kernel size, got padding={padding}, kernel_size={kernel}, dilation={dilation}")
+        raise ValueError(
+            f"{who_name(who)}: padding must be at most half the (dilated) kernel size, got padding={padding}, kernel_size={kernel}, dilation={dilation}"
+        )
     out = []
     for n, p, w, s in zip(spatial, padding, span, stride):
         size = n + 2 * p - w
@@ -182,7 +184,9 @@ def _pool_windows(spatial: Ints, kernel: Ints, stride: Ints, padding: Ints, dila
             length = size // s + 1
         out.append(length)
     if any(n < 1 for n in out):
-        raise ValueError(f"{who_name(who)}: the input's spatial size {tuple(spatial)} is too small for kernel_size={kernel} (dilation={dilation}, padding={padding}): the output would have size {tuple(out)}")
+        raise ValueError(
+            f"{who_name(who)}: the input's spatial size {tuple(spatial)} is too small for kernel_size={kernel} (dilation={dilation}, padding={padding}): the output would have size {tuple(out)}"
+        )
     hi = tuple(max(p, (n - 1) * s + w - m - p) for n, s, w, m, p in zip(out, stride, span, spatial, padding))
     return Windows(kernel, stride, dilation, padding, hi)
 
@@ -201,7 +205,9 @@ class _PoolArgs:
 
     def __init__(self, d: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any, who: Any) -> None:
         self.kernel = ntuple(kernel_size, d, "kernel_size", who)
-        self.stride = self.kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else ntuple(stride, d, "stride", who)
+        self.stride = (
+            self.kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) else ntuple(stride, d, "stride", who)
+        )
         self.padding = ntuple(padding, d, "padding", who, least=0)
         self.dilation = ntuple(dilation, d, "dilation", who)
 
@@ -236,14 +242,28 @@ def _avg_pool(x: Value, a: _PoolArgs, ceil_mode: bool, count_include_pad: bool, 
     return _apply1(WindowSum(win, spatial, scale=1.0 / divisor), x)
 
 
-def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+def max_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     """The maximum of each kernel_size window, as PyTorch's `F.max_pool2d`: input (N, C, H, W) or (C, H, W).
 
     stride defaults to kernel_size; padding (at most half the kernel) counts as -inf. The gradient
     goes to each window's maximum, at a tie to the first in row-major order. With return_indices,
     also each maximum's flat index into its H * W plane (an int64 array).
     """
-    return _max_pool(_value(input), _PoolArgs(2, kernel_size, stride, padding, dilation, "max_pool2d"), bool(ceil_mode), bool(return_indices), "max_pool2d")
+    return _max_pool(
+        _value(input),
+        _PoolArgs(2, kernel_size, stride, padding, dilation, "max_pool2d"),
+        bool(ceil_mode),
+        bool(return_indices),
+        "max_pool2d",
+    )
 
 
 def avg_pool2d(
@@ -260,7 +280,9 @@ def avg_pool2d(
     stride defaults to kernel_size; padding (at most half the kernel) counts as 0, and is counted
     in the divisor unless count_include_pad=False; divisor_override replaces the divisor.
     """
-    if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0):
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0
+    ):
         raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int or None, got {divisor_override!r}")
     a = _PoolArgs(2, kernel_size, stride, padding, 1, "avg_pool2d")
     return _avg_pool(_value(input), a, bool(ceil_mode), bool(count_include_pad), divisor_override, "avg_pool2d")
@@ -273,7 +295,13 @@ class MaxPool2d(Module):
     """The maximum of each window, as PyTorch's `nn.MaxPool2d` (stride defaults to kernel_size)."""
 
     def __init__(
-        self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
     ) -> None:
         super().__init__()
         self._args = _PoolArgs(2, kernel_size, stride, padding, dilation, "MaxPool2d")
@@ -301,7 +329,9 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0):
+        if divisor_override is not None and (
+            isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0
+        ):
             raise ValueError(f"AvgPool2d: divisor_override must be a non-zero int or None, got {divisor_override!r}")
         self._args = _PoolArgs(2, kernel_size, stride, padding, 1, "AvgPool2d")
         self.kernel_size, self.padding = kernel_size, padding

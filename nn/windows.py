@@ -35,7 +35,11 @@ def ntuple(value: Any, n: int, what: str, who: Any, least: int = 1) -> Ints:
     """`value` (an int, or a tuple/list of n ints) as a tuple of n ints, each >= least."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         items: Ints = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == n
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
         items = tuple(int(v) for v in value)
     else:
         kind = "positive" if least == 1 else "non-negative"
