@@ -109,7 +109,9 @@ def _indices(input: Any, rows: int, fname: str) -> np.ndarray:
         if lo < 0 or hi >= rows:
             bad = int(lo) if lo < 0 else int(hi)
             at = tuple(int(i) for i in np.argwhere(idx == bad)[0])
-            raise IndexError(f"{fname}: index {bad} at position {at} is out of range for a table of {rows} rows (indices must be in [0, {rows - 1}])")
+            raise IndexError(
+                f"{fname}: index {bad} at position {at} is out of range for a table of {rows} rows (indices must be in [0, {rows - 1}])"
+            )
     return idx
 
 
@@ -165,7 +167,9 @@ class Embedding(Module):
         """An Embedding holding a copy of a (num_embeddings, embedding_dim) table; freeze=True: not trained."""
         table = np.array(embeddings.data if isinstance(embeddings, Value) else embeddings, dtype=None)
         if table.ndim != 2 or table.dtype.kind not in "iuf":
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be a 2-D numeric table, got shape {table.shape} dtype {table.dtype}")
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be a 2-D numeric table, got shape {table.shape} dtype {table.dtype}"
+            )
         m = cls(table.shape[0], table.shape[1], padding_idx, rng=0)
         m.weight.data = table
         m.weight.requires_grad = not freeze

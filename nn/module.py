@@ -57,7 +57,9 @@ def _buffer_array(value: Any, name: str, module: Any) -> np.ndarray | None:
         value = np.asarray(value)
     if not isinstance(value, np.ndarray):
         hint = " (a buffer is not trained: pass its .data)" if isinstance(value, Value) else ""
-        raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} of {type(module).__name__} (a numpy array or None expected){hint}")
+        raise TypeError(
+            f"cannot assign {type(value).__name__} as buffer {name!r} of {type(module).__name__} (a numpy array or None expected){hint}"
+        )
     if value.dtype.kind not in "biuf":
         raise TypeError(f"buffer {name!r} of {type(module).__name__} must be a real numeric array, got dtype {value.dtype}")
     return value
