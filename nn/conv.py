@@ -50,7 +50,7 @@ def _im2col(x: np.ndarray, win: Windows, groups: int) -> np.ndarray:
 def _weight_grad(cols: np.ndarray, g: np.ndarray, wshape: Ints, groups: int) -> np.ndarray:
     """d loss / d weight from the columns and the output's gradient g (N, O, *out): sum_n g[n] @ cols[n]ᵀ."""
     n, o = g.shape[:2]
-    g4 = g.reshape(n, groups, o // groups, -1)
+    g4 = g.reshape(n, groups, o // groups, math.prod(g.shape[2:]))  # (not -1: N may be 0)
     return np.add.reduce(np.matmul(g4, cols.swapaxes(-1, -2)), axis=0).reshape(wshape)
 
 
@@ -116,7 +116,7 @@ class ConvInputGrad(Op):
         gr, cg, kernel = self.groups, w.shape[1], self.win.kernel
         out = _out_spatial(g, len(kernel))
         wm = w.reshape(gr, o // gr, -1)
-        dcols = np.matmul(wm.swapaxes(-1, -2), g.reshape(n, gr, o // gr, -1))  # (N, groups, C/groups * K, L)
+        dcols = np.matmul(wm.swapaxes(-1, -2), g.reshape(n, gr, o // gr, math.prod(out)))  # (N, groups, C/groups * K, L)
         dcols = dcols.reshape(n, gr * cg, *kernel, *out)
         return self.win.scatter(lambda k, off: dcols[(slice(None), slice(None), *off)], (n, gr * cg), self.spatial, out, dcols.dtype)
 

@@ -166,9 +166,9 @@ def _pool_windows(spatial: Ints, kernel: Ints, stride: Ints, padding: Ints, dila
     """The windows of a pooling over `spatial`, with PyTorch's output size: floor, or with ceil_mode
     ceil (but the last window must start inside the input or its padding before)."""
     span = tuple(t * (k - 1) + 1 for k, t in zip(kernel, dilation))
-    if any(p > w // 2 for p, w in zip(padding, span)):
+    if any(p > k // 2 for p, k in zip(padding, kernel)):  # (PyTorch's rule: half the kernel, not of its dilated span)
         raise ValueError(
-            f"{who_name(who)}: padding must be at most half the (dilated) kernel size, got padding={padding}, kernel_size={kernel}, dilation={dilation}"
+            f"{who_name(who)}: padding must be at most half the kernel size, got padding={padding}, kernel_size={kernel}, dilation={dilation}"
         )
     out = []
     for n, p, w, s in zip(spatial, padding, span, stride):
