@@ -212,3 +212,61 @@ def leaky_relu_args(draw: Any) -> Drawn:
     """An array away from 0 and a negative slope."""
     a = draw(arrays(shapes(), avoid=(0.0,)))
     return (a,), {"negative_slope": draw(st.sampled_from([0.01, 0.2, 0.5]))}
+
+
+# ---- convolution and pooling (nn/conv.py, nn/pooling.py) ----------------------------------------------
+
+
+@st.composite
+def conv_args(draw: Any, d: int = 2, max_side: int = 5, bias: bool | None = None) -> Drawn:
+    """(x, w, b or None) and the keyword arguments of conv1d/conv2d: stride, padding (ints, tuples,
+    'valid', 'same'), dilation, groups; x batched (N = 1, 2) or unbatched, every window inside the
+    padded input."""
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(d))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(d))
+    choices: list[Any] = ["valid", tuple(draw(st.integers(0, 2)) for _ in range(d)), draw(st.integers(0, 1))]
+    if all(s == 1 for s in stride):
+        choices.append("same")
+    padding = draw(st.sampled_from(choices))
+    span = [t * (k - 1) + 1 for k, t in zip(kernel, dilation)]
+    pad = [0] * d if padding in ("valid", "same") else list(padding) if isinstance(padding, tuple) else [padding] * d
+    side = [draw(st.integers(max(1, w - 2 * p), max(max_side, w - 2 * p))) for w, p in zip(span, pad)]
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    x = draw(arrays((*batch, c, *side)))
+    w = draw(arrays((o, c // groups, *kernel)))
+    with_bias = draw(st.booleans()) if bias is None else bias
+    b = draw(arrays((o,))) if with_bias else None
+    return (x, w, b), {"stride": stride if draw(st.booleans()) else stride[0] if len(set(stride)) == 1 else stride,
+                       "padding": padding, "dilation": dilation, "groups": groups}  # fmt: skip
+
+
+@st.composite
+def pool_args(draw: Any, kind: str, max_side: int = 6) -> Drawn:
+    """An input (N, C, H, W) or (C, H, W) and the keyword arguments of max_pool2d (kind 'max': values
+    without ties, dilation, return_indices off) or avg_pool2d (kind 'avg': count_include_pad,
+    divisor_override): kernel_size, stride (None = kernel_size), padding (at most half the kernel),
+    ceil_mode."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(2))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(2)) if kind == "max" else (1, 1)
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    # a dilated window can fall wholly in the padding (its maximum -inf, as in PyTorch): not for finite differences
+    dilation = tuple(t if p == 0 else 1 for t, p in zip(dilation, padding))
+    span = [t * (k - 1) + 1 for k, t in zip(kernel, dilation)]
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    side = [draw(st.integers(max(1, w - 2 * p), max(max_side, w - 2 * p))) for w, p in zip(span, padding)]
+    shape = (*draw(st.sampled_from([(), (1,), (2,)])), draw(st.integers(1, 2)), *side)
+    kw: dict[str, Any] = {"kernel_size": kernel, "stride": stride, "padding": padding, "ceil_mode": draw(st.booleans())}
+    if kind == "max":
+        kw["dilation"] = dilation
+        x = draw(distinct_arrays(shape, -8.0, 8.0))
+    else:
+        kw["count_include_pad"] = draw(st.booleans())
+        kw["divisor_override"] = draw(st.sampled_from([None, None, 3]))
+        x = draw(arrays(shape))
+    return (x,), kw
+
+
+__all__ += ["conv_args", "pool_args"]
