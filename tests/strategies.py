@@ -19,7 +19,7 @@ __all__ = [
     "GRID", "arrays", "broadcastable_shapes", "distinct_arrays", "shapes", "tie_free_pair",
     "unary", "away_from_zero", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "linear_args", "getitem_args",
     "reshape_args", "transpose_args", "concat_args", "stack_args", "where_args", "clip_args",
-    "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary",
+    "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary", "norm_args", "embedding_args",
 ]  # fmt: skip
 
 Drawn = tuple[tuple[np.ndarray, ...], dict[str, Any]]
@@ -197,6 +197,37 @@ def cross_entropy_args(draw: Any) -> Drawn:
     a = draw(arrays(shapes(min_dims=1), -5.0, 5.0))
     labels = draw(hnp.arrays(np.int64, a.shape[:-1], elements=st.integers(0, a.shape[-1] - 1)))
     return (a,), {"labels": labels, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+# ---- normalisation and embedding (nn/norm.py, nn/embedding.py) -----------------------------------------
+
+
+@st.composite
+def norm_args(draw: Any, kind: str) -> Drawn:
+    """(x, weight, bias) and keyword arguments for F.batch_norm (kind 'batch': x (N, C, ...), training or
+    not) or F.layer_norm (kind 'layer': normalized_shape, the trailing 1 or 2 dimensions of x). The
+    values of x are pairwise distinct, so no normalised group has a variance near 0."""
+    eps = draw(st.sampled_from([1e-5, 1e-2]))
+    if kind == "batch":
+        c = draw(st.integers(1, 3))
+        shape = (draw(st.integers(2, 3)), c, *draw(shapes(0, 2, max_side=3)))
+        pshape: tuple[int, ...] = (c,)
+        kw: dict[str, Any] = {"training": draw(st.booleans()), "eps": eps}
+    else:
+        pshape = draw(shapes(1, 2, max_side=3).filter(lambda s: int(np.prod(s)) >= 2))
+        shape = (*draw(shapes(0, 2, max_side=3)), *pshape)
+        kw = {"normalized_shape": pshape, "eps": eps}
+    x = draw(distinct_arrays(shape, -3.0, 3.0, gap=1 / 32))
+    return (x, draw(arrays(pshape, 0.5, 2.0)), draw(arrays(pshape))), kw
+
+
+@st.composite
+def embedding_args(draw: Any) -> Drawn:
+    """A (rows, dim) table, integer indices of 0 to 2 dimensions (repeats likely) and a padding_idx or None."""
+    rows, dim = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    idx = draw(hnp.arrays(np.int64, shapes(0, 2, min_side=0, max_side=5), elements=st.integers(0, rows - 1)))
+    pad = draw(st.one_of(st.none(), st.integers(-rows, rows - 1)))
+    return (draw(arrays((rows, dim))),), {"indices": idx, "padding_idx": pad}
 
 
 @st.composite
