@@ -21,7 +21,8 @@ from . import losses as _losses
 from .activations import ELU, GELU, Softplus, _value
 from .conv import conv1d, conv2d
 from .embedding import embedding
-from .layers import Dropout, linear
+from .layers import Dropout
+from .layers import linear as _linear
 from .norm import batch_norm, layer_norm
 from .pooling import avg_pool2d, max_pool2d
 
@@ -30,6 +31,11 @@ __all__ = [
     "relu", "leaky_relu", "gelu", "elu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
     "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot",
 ]  # fmt: skip
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Value:
+    """input @ weight.T + bias: input (..., in), weight (out, in), bias (out,) or None (one fused product)."""
+    return _linear(input, weight, bias)
 
 
 def _no_inplace(inplace: bool, fname: str) -> None:
@@ -188,25 +194,30 @@ def mse_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = No
     if weight is None:
         return _losses.mse_loss(input, target, reduction)
     err = _losses.mse_loss(input, target, "none")
-    w = _same_shape_weight(weight, err.shape, "mse_loss")
-    return _reduce(err * w, reduction, w.sum() if reduction == "mean" else None)
+    w = _same_shape_weight(weight, err, "mse_loss")
+    return _reduce(err * w, reduction, (w.sum() if isinstance(w, Value) else float(w.sum())) if reduction == "mean" else None)
 
 
-def _same_shape_weight(weight: Any, shape: tuple[int, ...], fname: str) -> Any:
-    w = weight if isinstance(weight, Value) else np.asarray(weight, dtype=np.float64)
-    if w.shape != shape:
-        raise ValueError(f"{fname}: weight has shape {w.shape}, the input has shape {shape}; they must be the same")
+def _weight_array(weight: Any, loss: Value) -> Any:
+    """A Value as it is; anything else as an array of the loss's dtype (so float32 stays float32)."""
+    return weight if isinstance(weight, Value) else np.asarray(weight).astype(loss.dtype)
+
+
+def _same_shape_weight(weight: Any, loss: Value, fname: str) -> Any:
+    w = _weight_array(weight, loss)
+    if w.shape != loss.shape:
+        raise ValueError(f"{fname}: weight has shape {w.shape}, the input has shape {loss.shape}; they must be the same")
     return w
 
 
-def _elementwise_weight(weight: Any, shape: tuple[int, ...], fname: str) -> Any:
+def _elementwise_weight(weight: Any, loss: Value, fname: str) -> Any:
     """A weight that broadcasts to the loss's shape (PyTorch's rescaling weight of the binary losses)."""
-    w = weight if isinstance(weight, Value) else np.asarray(weight, dtype=np.float64)
+    w = _weight_array(weight, loss)
     try:
-        if np.broadcast_shapes(w.shape, shape) != shape:
+        if np.broadcast_shapes(w.shape, loss.shape) != loss.shape:
             raise ValueError
     except ValueError:
-        raise ValueError(f"{fname}: weight of shape {w.shape} does not broadcast to the input's shape {shape}") from None
+        raise ValueError(f"{fname}: weight of shape {w.shape} does not broadcast to the input's shape {loss.shape}") from None
     return w
 
 
@@ -219,7 +230,7 @@ def binary_cross_entropy(
     if weight is None:
         return _losses.binary_cross_entropy(input, target, reduction)
     loss = _losses.binary_cross_entropy(input, target, "none")
-    return _reduce(loss * _elementwise_weight(weight, loss.shape, "binary_cross_entropy"), reduction)
+    return _reduce(loss * _elementwise_weight(weight, loss, "binary_cross_entropy"), reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -238,7 +249,7 @@ def binary_cross_entropy_with_logits(
     if weight is None:
         return _losses.binary_cross_entropy_with_logits(input, target, reduction, pos_weight)
     loss = _losses.binary_cross_entropy_with_logits(input, target, "none", pos_weight)
-    return _reduce(loss * _elementwise_weight(weight, loss.shape, fname), reduction)
+    return _reduce(loss * _elementwise_weight(weight, loss, fname), reduction)
 
 
 def _class_last(x: Value, fname: str) -> Value:
@@ -250,33 +261,27 @@ def _class_last(x: Value, fname: str) -> Value:
     return x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))
 
 
-def _class_weight(weight: Any, c: int, fname: str) -> np.ndarray | None:
+def _class_weight(weight: Any, c: int, dtype: Any, fname: str) -> np.ndarray | None:
+    """The per-class weight as an array of the scores' dtype (so float32 stays float32)."""
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Value) else weight, dtype=np.float64)
-    if w.shape != (c,):
+    w = np.asarray(weight.data if isinstance(weight, Value) else weight)
+    if w.shape != (c,) or w.dtype.kind not in "biuf":
         raise ValueError(f"{fname}: weight must have one entry per class, shape ({c},), got shape {w.shape}")
-    return w
+    return w.astype(dtype)
 
 
-def _targets(target: Any, shape: tuple[int, ...], ignore_index: int, fname: str) -> tuple[np.ndarray, np.ndarray]:
-    """(labels with ignored entries set to 0, mask of the entries that count) for class-index targets."""
+def _targets(target: Any, shape: tuple[int, ...], c: int, ignore_index: int, fname: str) -> tuple[np.ndarray, np.ndarray]:
+    """(class indices with the ignored entries set to 0, mask of the entries that count), checked."""
     y = np.asarray(target.data if isinstance(target, Value) else target)
     if y.dtype.kind not in "iu":
         raise TypeError(f"{fname}: class-index targets must be integers, got dtype {y.dtype}")
     if y.shape != shape:
         raise ValueError(
-            f"{fname}: the input's scores have shape {shape} + (classes,) with the class dimension moved, so targets must have shape {shape}, got {y.shape}"
+            f"{fname}: for scores of shape (N, C, d1, ...) = {shape[:1] + (c,) + shape[1:]}, targets must have shape {shape}, got {y.shape}"
         )
     keep = y != ignore_index
-    return np.where(keep, y, 0), keep
-
-
-def _check_range(y: np.ndarray, c: int, fname: str) -> None:
-    bad = (y < 0) | (y >= c)
-    if bad.any():
-        pos = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise IndexError(f"{fname}: target {int(y[pos])} at position {pos} is out of bounds for {c} classes (and is not ignore_index)")
+    return _losses._labels(np.where(keep, y, 0), c, fname), keep
 
 
 def nll_loss(
@@ -294,17 +299,16 @@ def nll_loss(
     fname = "nll_loss"
     reduction = _reduction(size_average, reduce, reduction, fname)
     logp = _class_last(_value(input), fname)
-    return _nll(logp, target, _class_weight(weight, logp.shape[-1], fname), ignore_index, reduction, fname)
-
-
-def _nll(logp: Value, target: Any, w: np.ndarray | None, ignore_index: int, reduction: str, fname: str) -> Value:
     c = logp.shape[-1]
-    y, keep = _targets(target, logp.shape[:-1], ignore_index, fname)
-    _check_range(y, c, fname)
-    per = (w[y] if w is not None else np.ones(y.shape)) * keep  # each entry's weight (0 if ignored)
-    pick = (y[..., None] == np.arange(c)) * per[..., None]  # weight at the target class, 0 elsewhere
-    loss = -(logp * pick.astype(logp.dtype)).sum(axis=-1)
-    return _reduce(loss, reduction, per.sum() if reduction == "mean" else None)
+    y, keep = _targets(target, logp.shape[:-1], c, ignore_index, fname)
+    return _nll(logp, y, keep, _class_weight(weight, c, logp.dtype, fname), reduction)
+
+
+def _nll(logp: Value, y: np.ndarray, keep: np.ndarray, w: np.ndarray | None, reduction: str) -> Value:
+    per = (w[y] if w is not None else np.ones(y.shape, dtype=logp.dtype)) * keep  # each entry's weight (0 if ignored)
+    pick = (y[..., None] == np.arange(logp.shape[-1])) * per[..., None]  # that weight at the target class, 0 elsewhere
+    loss = -(logp * pick).sum(axis=-1)
+    return _reduce(loss, reduction, float(per.sum()) if reduction == "mean" else None)
 
 
 def cross_entropy(
@@ -323,12 +327,12 @@ def cross_entropy(
     uniform distribution. With none of them it is one fused node (`nn.cross_entropy`)."""
     fname = "cross_entropy"
     reduction = _reduction(size_average, reduce, reduction, fname)
-    if not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fname}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
     x = _value(input)
     z = _class_last(x, fname)
     c = z.shape[-1]
-    w = _class_weight(weight, c, fname)
+    w = _class_weight(weight, c, z.dtype, fname)
     t = target.data if isinstance(target, Value) else np.asarray(target)
     if t.dtype.kind == "f" or (isinstance(target, Value) and t.shape == x.shape):  # class probabilities
         if t.shape != x.shape:
@@ -340,19 +344,18 @@ def cross_entropy(
             probs = probs * (1 - label_smoothing) + label_smoothing / c
         if w is None and not label_smoothing:
             return _losses.cross_entropy(z, probs, reduction)
-        weighted = probs * w if w is not None else probs
-        return _reduce(-(z.log_softmax(axis=-1) * weighted).sum(axis=-1), reduction)
-    if w is None and not label_smoothing and t.dtype.kind in "iu" and not (t == ignore_index).any():
-        return _losses.cross_entropy(z, t, reduction)  # the fused node
+        return _reduce(-(z.log_softmax(axis=-1) * (probs * w if w is not None else probs)).sum(axis=-1), reduction)
+    y, keep = _targets(t, z.shape[:-1], c, ignore_index, fname)
+    if w is None and not label_smoothing and keep.all():
+        return _losses.cross_entropy(z, y, reduction)  # the fused node
     logp = z.log_softmax(axis=-1)
-    nll = _nll(logp, t, w, ignore_index, reduction, fname)
+    nll = _nll(logp, y, keep, w, reduction)
     if not label_smoothing:
         return nll
-    # PyTorch's smoothing term: -sum over classes of (weighted) log-probabilities, ignored entries 0
-    y, keep = _targets(t, z.shape[:-1], ignore_index, fname)
+    # PyTorch's smoothing term: -(sum over classes of the (weighted) log-probabilities), 0 where ignored
     smooth = -((logp * w) if w is not None else logp).sum(axis=-1) * keep
     if reduction == "mean":
-        smooth = smooth.sum() / (w[y][keep].sum() if w is not None else keep.sum())
+        smooth = smooth.sum() / float(w[y][keep].sum() if w is not None else keep.sum())
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / c)
