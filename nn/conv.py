@@ -214,7 +214,7 @@ def _check_input(x: Value, wshape: Ints, groups: int, win: Windows, who: Any) ->
     if c != wshape[1] * groups:
         raise ValueError(
             f"{who_name(who)}: expected an input with {wshape[1] * groups} channels (weight of shape {wshape}, groups={groups}), "
-            f"got {c} channels in an input of shape {x.shape}"
+            f"got {c} channel{'' if c == 1 else 's'} in an input of shape {x.shape}"
         )
     spatial = x.shape[-d:]
     padded = win.padded(spatial)
