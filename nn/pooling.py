@@ -79,8 +79,7 @@ class WindowScatter(Op):
         masks = self.masks
         d = len(self.spatial)
         out = g.shape[-d:]
-        part = (lambda k, off: g) if masks is None else (lambda k, off: g * masks[k])
-        return self.win.scatter(part, g.shape[:-d], self.spatial, out, g.dtype)
+        return self.win.scatter(lambda k, off: g, g.shape[:-d], self.spatial, out, g.dtype, None if masks is None else masks.__getitem__)
 
     def vjp0(self, h, out, g):
         return _call(WindowSum(self.win, self.spatial, self.masks, self.scale), h)
@@ -104,8 +103,8 @@ class MaxPool(Op):
         xp = self.win.pad(x, -np.inf)
         out = self.win.out_shape(x.shape[-len(self.win.kernel) :])
         y: Any = None
-        for off in self.win.offsets():
-            s = xp[self.win.slices(off, out)]
+        for at in self.win.index(out):
+            s = xp[at]
             y = s.copy() if y is None else np.maximum(y, s, out=y)
         return y
 
@@ -121,8 +120,8 @@ class MaxPool(Op):
         masks: list[np.ndarray] = []
         taken: Any = None
         last = self.win.size - 1
-        for k, off in enumerate(self.win.offsets()):
-            eq = xp[self.win.slices(off, out)] == y
+        for k, at in enumerate(self.win.index(out)):
+            eq = xp[at] == y
             if taken is None:
                 masks.append(eq)
                 taken = eq.copy() if last else None
@@ -137,7 +136,7 @@ class MaxPool(Op):
         d = len(self.win.kernel)
         spatial, out = x.shape[-d:], y.shape[-d:]
         flat = np.zeros(y.shape, dtype=np.int64)
-        for m, off in zip(self.first_max(x, y), self.win.offsets()):
+        for m, off in zip(self.first_max(x, y), self.win.offsets):
             pos = np.zeros(out, dtype=np.int64)  # the flat input index of offset `off` in every window
             for axis in range(d):
                 at = np.arange(out[axis]) * self.win.stride[axis] + off[axis] * self.win.dilation[axis] - self.win.lo[axis]
@@ -201,7 +200,8 @@ def _check_pool_input(x: Value, d: int, who: Any) -> None:
 
 
 class _PoolArgs:
-    """kernel_size, stride (default: kernel_size), padding, dilation, checked once."""
+    """kernel_size, stride (default: kernel_size), padding, dilation, checked once; a layer keeps its
+    own, which keeps the windows (and average pooling's divisors) of each input size it has seen."""
 
     def __init__(self, d: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any, who: Any) -> None:
         self.kernel = ntuple(kernel_size, d, "kernel_size", who)
@@ -210,13 +210,40 @@ class _PoolArgs:
         )
         self.padding = ntuple(padding, d, "padding", who, least=0)
         self.dilation = ntuple(dilation, d, "dilation", who)
+        self._cache: dict[Any, Any] = {}
+
+    def windows(self, spatial: Ints, ceil_mode: bool, who: Any) -> Windows:
+        key = (spatial, ceil_mode)
+        win = self._cache.get(key)
+        if win is None:
+            win = self._cache[key] = _pool_windows(spatial, self.kernel, self.stride, self.padding, self.dilation, ceil_mode, who)
+        return win
+
+    def scale(self, spatial: Ints, win: Windows, count_include_pad: bool, divisor_override: Any) -> np.ndarray:
+        """1 / average pooling's divisor at each output position (shape `out`)."""
+        key = (spatial, win, count_include_pad, divisor_override)
+        scale = self._cache.get(key)
+        if scale is not None:
+            return scale
+        out = win.out_shape(spatial)
+        if divisor_override is not None:
+            divisor: Any = np.full(out, float(divisor_override))
+        else:  # per axis: the window's extent inside the padded input (count_include_pad) or inside the input
+            divisor = np.ones(out)
+            for axis, (n, k, s, p) in enumerate(zip(spatial, self.kernel, self.stride, self.padding)):
+                start = np.arange(out[axis]) * s - p
+                end = np.minimum(start + k, n + p)
+                if not count_include_pad:
+                    start, end = np.maximum(start, 0), np.minimum(end, n)
+                divisor = divisor * (end - start).reshape((-1,) + (1,) * (len(out) - axis - 1))
+        scale = self._cache[key] = 1.0 / divisor
+        return scale
 
 
 def _max_pool(x: Value, a: _PoolArgs, ceil_mode: bool, return_indices: bool, who: Any) -> Any:
     d = len(a.kernel)
     _check_pool_input(x, d, who)  # (unbatched input needs no reshape: the ops work on the last d axes)
-    win = _pool_windows(x.shape[-d:], a.kernel, a.stride, a.padding, a.dilation, ceil_mode, who)
-    op = MaxPool(win)
+    op = MaxPool(a.windows(x.shape[-d:], ceil_mode, who))
     y = _apply1(op, x)
     if return_indices:
         return y, op.indices(x.data, y.data)
@@ -227,19 +254,8 @@ def _avg_pool(x: Value, a: _PoolArgs, ceil_mode: bool, count_include_pad: bool, 
     d = len(a.kernel)
     _check_pool_input(x, d, who)
     spatial = x.shape[-d:]
-    win = _pool_windows(spatial, a.kernel, a.stride, a.padding, a.dilation, ceil_mode, who)
-    out = win.out_shape(spatial)
-    if divisor_override is not None:
-        divisor: Any = np.full(out, float(divisor_override))
-    else:  # per axis: the window's extent inside the padded input (count_include_pad) or inside the input
-        divisor = np.ones(out)
-        for axis, (n, k, s, p) in enumerate(zip(spatial, a.kernel, a.stride, a.padding)):
-            start = np.arange(out[axis]) * s - p
-            end = np.minimum(start + k, n + p)
-            if not count_include_pad:
-                start, end = np.maximum(start, 0), np.minimum(end, n)
-            divisor = divisor * (end - start).reshape((-1,) + (1,) * (d - axis - 1))
-    return _apply1(WindowSum(win, spatial, scale=1.0 / divisor), x)
+    win = a.windows(spatial, ceil_mode, who)
+    return _apply1(WindowSum(win, spatial, scale=a.scale(spatial, win, count_include_pad, divisor_override)), x)
 
 
 def max_pool2d(

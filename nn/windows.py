@@ -3,7 +3,8 @@
 `Windows` holds one window's geometry (kernel, stride, dilation, padding before and after, per
 spatial axis) and the three moves every layer here is made of:
 
-- `view`: every window at once, as a strided view of the padded input (im2col's source),
+- `view`: every window at once, as a strided view of the padded input (im2col's source: numpy's
+  `sliding_window_view` with the stride and dilation applied),
 - `gather`: the sum over kernel offsets of one strided slice each (the forward of average pooling),
 - `scatter`: its adjoint, a summing scatter that adds one strided slice per kernel offset (col2im,
   and the backward of every pooling and convolution here). It adds whole slices, never
@@ -16,12 +17,11 @@ error that names the layer and the value.
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 Ints = tuple[int, ...]
 
@@ -54,40 +54,50 @@ class Windows:
     padding before (`lo`) and after (`hi`) each axis (after may exceed before: 'same' padding of
     an even kernel, pooling's ceil_mode)."""
 
-    __slots__ = ("kernel", "stride", "dilation", "lo", "hi", "span", "disjoint")
+    __slots__ = ("kernel", "stride", "dilation", "lo", "hi", "span", "disjoint", "offsets", "size", "_padding", "_outs", "_index")
 
     def __init__(self, kernel: Ints, stride: Ints, dilation: Ints, lo: Ints, hi: Ints) -> None:
         self.kernel, self.stride, self.dilation, self.lo, self.hi = kernel, stride, dilation, lo, hi
         self.span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))  # what a dilated kernel covers
         # no input element lies in two windows: the scatter can write slices instead of adding them
         self.disjoint = all(s >= w for s, w in zip(stride, self.span))
+        # the kernel offsets in row-major order (PyTorch's order for the first of tied maxima)
+        self.offsets: tuple[Ints, ...] = tuple(itertools.product(*(range(k) for k in kernel)))
+        self.size = len(self.offsets)  # elements in a window
+        self._padding = any(lo) or any(hi)
+        # NOTE: a layer keeps its Windows: these caches spare each call the Python work of building them
+        self._outs: dict[Ints, Ints] = {}
+        self._index: dict[Ints, list[tuple[Any, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"Windows(kernel={self.kernel}, stride={self.stride}, dilation={self.dilation}, lo={self.lo}, hi={self.hi})"
 
-    @property
-    def size(self) -> int:
-        """The number of elements in a window (kernel offsets)."""
-        return math.prod(self.kernel)
-
     def out_shape(self, spatial: Ints) -> Ints:
         """The number of windows along each spatial axis (0 where the padded input is shorter than the kernel)."""
-        return tuple(max((n + a + b - w) // s + 1, 0) for n, a, b, w, s in zip(spatial, self.lo, self.hi, self.span, self.stride))
+        out = self._outs.get(spatial)
+        if out is None:
+            out = self._outs[spatial] = tuple(
+                max((n + a + b - w) // s + 1, 0) for n, a, b, w, s in zip(spatial, self.lo, self.hi, self.span, self.stride)
+            )
+        return out
 
     def padded(self, spatial: Ints) -> Ints:
         return tuple(n + a + b for n, a, b in zip(spatial, self.lo, self.hi))
 
-    def offsets(self) -> Iterator[Ints]:
-        """The kernel offsets in row-major order (PyTorch's order for the first of tied maxima)."""
-        return itertools.product(*(range(k) for k in self.kernel))
-
-    def slices(self, offset: Ints, out: Ints) -> tuple[Any, ...]:
-        """The index of the padded input's elements at `offset` in every window: one strided slice per axis."""
-        return (Ellipsis,) + tuple(slice(i * d, i * d + s * (n - 1) + 1, s) for i, d, s, n in zip(offset, self.dilation, self.stride, out))
+    def index(self, out: Ints) -> list[tuple[Any, ...]]:
+        """For each kernel offset, the index of the padded input's elements at that offset in every
+        window (`out` windows per axis): one strided slice per spatial axis."""
+        idx = self._index.get(out)
+        if idx is None:
+            idx = self._index[out] = [
+                (Ellipsis,) + tuple(slice(i * d, i * d + s * (n - 1) + 1, s) for i, d, s, n in zip(off, self.dilation, self.stride, out))
+                for off in self.offsets
+            ]
+        return idx
 
     def pad(self, x: np.ndarray, value: float = 0.0) -> np.ndarray:
         """x with `value` around its spatial axes (x itself when there is no padding)."""
-        if not any(self.lo) and not any(self.hi):
+        if not self._padding:
             return x
         d = len(self.kernel)
         xp = np.full(x.shape[:-d] + self.padded(x.shape[-d:]), value, dtype=x.dtype)
@@ -96,21 +106,24 @@ class Windows:
 
     def crop(self, xp: np.ndarray, spatial: Ints) -> np.ndarray:
         """The inverse of `pad`: the elements of the unpadded input."""
-        if not any(self.lo) and not any(self.hi):
+        if not self._padding:
             return xp
         return xp[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(self.lo, spatial))]
 
     def view(self, xp: np.ndarray) -> np.ndarray:
-        """Every window of the padded xp as a read-only view of shape (..., *out, *kernel)."""
+        """Every window of the padded xp as a read-only view of shape (..., *out, *kernel): what
+        `sliding_window_view` gives, with the stride and dilation applied, made in one step."""
         d = len(self.kernel)
-        v = sliding_window_view(xp, self.span, axis=tuple(range(xp.ndim - d, xp.ndim)))
-        return v[(Ellipsis,) + tuple(slice(None, None, s) for s in self.stride) + tuple(slice(None, None, t) for t in self.dilation)]
+        lead, padded, steps = xp.shape[:-d], xp.shape[-d:], xp.strides[-d:]
+        out = tuple(max((n - w) // s + 1, 0) for n, w, s in zip(padded, self.span, self.stride))
+        strides = xp.strides[:-d] + tuple(t * s for t, s in zip(steps, self.stride)) + tuple(t * s for t, s in zip(steps, self.dilation))
+        return as_strided(xp, lead + out + self.kernel, strides, writeable=False)
 
     def gather(self, xp: np.ndarray, out: Ints, weight: Callable[[int], Any] | None = None) -> np.ndarray:
         """sum over offsets k of xp[slices(k)] (* weight(k)): each window's (weighted) sum, shape (..., *out)."""
         total: Any = None
-        for k, off in enumerate(self.offsets()):
-            part = xp[self.slices(off, out)]
+        for k, at in enumerate(self.index(out)):
+            part = xp[at]
             if weight is not None:
                 part = part * weight(k)
             if total is None:
@@ -119,14 +132,27 @@ class Windows:
                 total += part
         return total
 
-    def scatter(self, part: Callable[[int, Ints], np.ndarray], lead: Ints, spatial: Ints, out: Ints, dtype: Any) -> np.ndarray:
+    def scatter(
+        self,
+        part: Callable[[int, Ints], np.ndarray],
+        lead: Ints,
+        spatial: Ints,
+        out: Ints,
+        dtype: Any,
+        mask: Callable[[int], np.ndarray] | None = None,
+    ) -> np.ndarray:
         """The adjoint of `gather`/`view`: zeros of shape (*lead, *spatial), padded, with part(k, offset)
-        (shape (*lead, *out)) added at every offset's strided slice; then the padding cropped off."""
+        (shape (*lead, *out), times mask(k) if given) added at every offset's strided slice; then the
+        padding cropped off."""
         gp = np.zeros(lead + self.padded(spatial), dtype=dtype)
-        for k, off in enumerate(self.offsets()):
-            dst = gp[self.slices(off, out)]
+        for k, (off, at) in enumerate(zip(self.offsets, self.index(out))):
+            dst = gp[at]
+            src = part(k, off)
             if self.disjoint:  # each element is in one window at most: write, no read-add-write
-                dst[...] = part(k, off)
+                if mask is None:
+                    dst[...] = src
+                else:
+                    np.multiply(src, mask(k), out=dst)
             else:
-                dst += part(k, off)
+                dst += src if mask is None else src * mask(k)
         return self.crop(gp, spatial)
