@@ -3,8 +3,7 @@
 `Windows` holds one window's geometry (kernel, stride, dilation, padding before and after, per
 spatial axis) and the three moves every layer here is made of:
 
-- `view`: every window at once, as a strided view of the padded input (im2col's source: numpy's
-  `sliding_window_view` with the stride and dilation applied),
+- `view`: every window at once, as a strided view of the padded input (im2col's source),
 - `gather`: the sum over kernel offsets of one strided slice each (the forward of average pooling),
 - `scatter`: its adjoint, a summing scatter that adds one strided slice per kernel offset (col2im,
   and the backward of every pooling and convolution here). It adds whole slices, never
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+from numpy.lib.stride_tricks import sliding_window_view
 
 Ints = tuple[int, ...]
 
@@ -54,7 +53,21 @@ class Windows:
     padding before (`lo`) and after (`hi`) each axis (after may exceed before: 'same' padding of
     an even kernel, pooling's ceil_mode)."""
 
-    __slots__ = ("kernel", "stride", "dilation", "lo", "hi", "span", "disjoint", "offsets", "size", "_padding", "_outs", "_index")
+    __slots__ = (
+        "kernel",
+        "stride",
+        "dilation",
+        "lo",
+        "hi",
+        "span",
+        "disjoint",
+        "offsets",
+        "size",
+        "_padding",
+        "_outs",
+        "_index",
+        "_strided",
+    )
 
     def __init__(self, kernel: Ints, stride: Ints, dilation: Ints, lo: Ints, hi: Ints) -> None:
         self.kernel, self.stride, self.dilation, self.lo, self.hi = kernel, stride, dilation, lo, hi
@@ -65,6 +78,7 @@ class Windows:
         self.offsets: tuple[Ints, ...] = tuple(itertools.product(*(range(k) for k in kernel)))
         self.size = len(self.offsets)  # elements in a window
         self._padding = any(lo) or any(hi)
+        self._strided = (Ellipsis,) + tuple(slice(None, None, s) for s in stride) + tuple(slice(None, None, t) for t in dilation)
         # NOTE: a layer keeps its Windows: these caches spare each call the Python work of building them
         self._outs: dict[Ints, Ints] = {}
         self._index: dict[Ints, list[tuple[Any, ...]]] = {}
@@ -111,13 +125,10 @@ class Windows:
         return xp[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(self.lo, spatial))]
 
     def view(self, xp: np.ndarray) -> np.ndarray:
-        """Every window of the padded xp as a read-only view of shape (..., *out, *kernel): what
-        `sliding_window_view` gives, with the stride and dilation applied, made in one step."""
+        """Every window of the padded xp as a read-only view of shape (..., *out, *kernel)."""
         d = len(self.kernel)
-        lead, padded, steps = xp.shape[:-d], xp.shape[-d:], xp.strides[-d:]
-        out = tuple(max((n - w) // s + 1, 0) for n, w, s in zip(padded, self.span, self.stride))
-        strides = xp.strides[:-d] + tuple(t * s for t, s in zip(steps, self.stride)) + tuple(t * s for t, s in zip(steps, self.dilation))
-        return as_strided(xp, lead + out + self.kernel, strides, writeable=False)
+        v = sliding_window_view(xp, self.span, axis=tuple(range(xp.ndim - d, xp.ndim)))
+        return v[self._strided]
 
     def gather(self, xp: np.ndarray, out: Ints, weight: Callable[[int], Any] | None = None) -> np.ndarray:
         """sum over offsets k of xp[slices(k)] (* weight(k)): each window's (weighted) sum, shape (..., *out)."""
