@@ -28,7 +28,7 @@ from autograd.ops import Op, _call
 
 from .activations import _value
 from .module import Module
-from .windows import Ints, Windows, ntuple, who_name
+from .windows import _CACHED, Ints, Windows, ntuple, who_name
 
 __all__ = ["max_pool2d", "avg_pool2d", "MaxPool2d", "AvgPool2d"]
 
@@ -216,6 +216,8 @@ class _PoolArgs:
         key = (spatial, ceil_mode)
         win = self._cache.get(key)
         if win is None:
+            if len(self._cache) >= _CACHED:
+                self._cache.clear()
             win = self._cache[key] = _pool_windows(spatial, self.kernel, self.stride, self.padding, self.dilation, ceil_mode, who)
         return win
 
@@ -225,6 +227,8 @@ class _PoolArgs:
         scale = self._cache.get(key)
         if scale is not None:
             return scale
+        if len(self._cache) >= _CACHED:
+            self._cache.clear()
         out = win.out_shape(spatial)
         if divisor_override is not None:
             divisor: Any = np.full(out, float(divisor_override))

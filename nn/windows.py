@@ -23,6 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 Ints = tuple[int, ...]
+_CACHED = 64  # input sizes whose slices a layer keeps (more: it starts again, so memory stays bounded)
 
 
 def who_name(who: Any) -> str:
@@ -90,6 +91,8 @@ class Windows:
         """The number of windows along each spatial axis (0 where the padded input is shorter than the kernel)."""
         out = self._outs.get(spatial)
         if out is None:
+            if len(self._outs) >= _CACHED:
+                self._outs.clear()
             out = self._outs[spatial] = tuple(
                 max((n + a + b - w) // s + 1, 0) for n, a, b, w, s in zip(spatial, self.lo, self.hi, self.span, self.stride)
             )
@@ -103,6 +106,8 @@ class Windows:
         window (`out` windows per axis): one strided slice per spatial axis."""
         idx = self._index.get(out)
         if idx is None:
+            if len(self._index) >= _CACHED:
+                self._index.clear()
             idx = self._index[out] = [
                 (Ellipsis,) + tuple(slice(i * d, i * d + s * (n - 1) + 1, s) for i, d, s, n in zip(off, self.dilation, self.stride, out))
                 for off in self.offsets

@@ -216,3 +216,13 @@ def test_empty_batch():
 def test_bad_arguments_and_inputs_name_the_layer_and_the_shapes(call, message):
     with pytest.raises(ValueError, match=message):
         call(np.zeros((2, 3, 4, 4))[:1, :1])
+
+
+def test_a_layer_fed_many_input_sizes_keeps_a_bounded_cache():
+    pool, conv = nn.MaxPool2d(2), nn.Conv2d(1, 1, 3)
+    for side in range(3, 3 + 200):
+        x = np.zeros((1, 1, side, 3))
+        pool(x)
+        conv(x)
+    assert len(pool._args._cache) <= 64 and len(conv._win._index) <= 64 and len(conv._win._outs) <= 64
+    np.testing.assert_array_equal(pool(np.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0], [[5, 7], [13, 15]])  # still right
