@@ -38,6 +38,13 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Value:
     return _linear(input, weight, bias)
 
 
+def _real(x: Any, what: str, fname: str) -> float:
+    """A real-number argument as a float, or a TypeError naming it."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fname}: {what} must be a real number, got {type(x).__name__}: {x!r}"[:200])
+    return float(x)
+
+
 def _no_inplace(inplace: bool, fname: str) -> None:
     if inplace:
         raise ValueError(f"{fname}: inplace=True is not supported (a Value is never changed in place); use the returned Value")
@@ -70,7 +77,7 @@ def gelu(input: Any, approximate: str = "none") -> Value:
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Value:
     """input where input > 0, else alpha * (exp(input) - 1)."""
     _no_inplace(inplace, "elu")
-    return ELU(alpha).forward(input)
+    return ELU(_real(alpha, "alpha", "elu")).forward(input)
 
 
 def sigmoid(input: Any) -> Value:
@@ -85,7 +92,7 @@ def tanh(input: Any) -> Value:
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Value:
     """log(1 + exp(beta * input)) / beta; input itself where beta * input > threshold."""
-    return Softplus(beta, threshold).forward(input)
+    return Softplus(_real(beta, "beta", "softplus"), _real(threshold, "threshold", "softplus")).forward(input)
 
 
 def _softmax_dim(dim: int | None, ndim: int, fname: str) -> int:
@@ -123,7 +130,7 @@ def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype:
 def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Value:
     """In training, each element zeroed with probability p and the rest scaled by 1/(1-p); else input unchanged."""
     _no_inplace(inplace, "dropout")
-    layer = Dropout(p)
+    layer = Dropout(_real(p, "p", "dropout"))
     layer.training = bool(training)
     return layer.forward(input)
 

@@ -18,6 +18,7 @@ import nn.functional as F
 from autograd import Value, gradcheck, gradgradcheck
 
 from .strategies import arrays, shapes
+from .test_nn_fuzz import junk
 from .torch_parity import compare
 
 rng = np.random.default_rng(0)
@@ -237,6 +238,9 @@ def test_float32_stays_float32():
     [
         (lambda: F.relu(X, inplace=True), ValueError, "relu: inplace=True is not supported"),
         (lambda: F.dropout(X, 1.5), ValueError, r"p must be in \[0, 1\]"),
+        (lambda: F.dropout(X, "0.5"), TypeError, "dropout: p must be a real number, got str"),
+        (lambda: F.softplus(X, np.array([2.0])), TypeError, "softplus: beta must be a real number, got ndarray"),
+        (lambda: F.elu(X, None), TypeError, "elu: alpha must be a real number, got NoneType"),
         (lambda: F.pad(X, (1,)), ValueError, "pad must hold an even number of ints"),
         (lambda: F.pad(X, (1, 1) * 3), ValueError, r"at most 2 per dimension of the input \(2\)"),
         (lambda: F.pad(X, (1.5, 1)), TypeError, "pad must be a sequence of ints"),
@@ -267,3 +271,28 @@ def test_float32_stays_float32():
 def test_bad_arguments_are_refused(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+_LAYERS = {
+    "BatchNorm1d": nn.BatchNorm1d(3),
+    "BatchNorm2d": nn.BatchNorm2d(3),
+    "LayerNorm": nn.LayerNorm(3),
+    "Embedding": nn.Embedding(4, 2, padding_idx=1),
+}
+
+
+@settings(max_examples=150)
+@given(name=st.sampled_from(sorted(F.__all__) + sorted(_LAYERS)), args=st.lists(junk, min_size=1, max_size=4), train=st.booleans())
+def test_junk_gets_a_documented_error_with_a_message(name, args, train):
+    """Every function of nn.functional and the layers of this issue, on junk: a result (that also
+    differentiates) or a ValueError, TypeError, IndexError (an index) or NotImplementedError (a pad
+    mode), never anything else."""
+    fn = _LAYERS[name].train(train) if name in _LAYERS else getattr(F, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = fn(*args[:1]) if name in _LAYERS else fn(*args)
+            if isinstance(out, Value) and out.requires_grad:
+                out.sum().backward()
+        except (ValueError, TypeError, IndexError, NotImplementedError) as e:
+            assert str(e), f"{name} raised {type(e).__name__} without a message"
