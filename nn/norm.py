@@ -304,6 +304,14 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     return apply(op, x, *[p for p in (w, b) if p is not None])
 
 
+def _reset_affine(weight: Value | None, bias: Value | None) -> None:
+    """A norm layer's starting affine map: weight 1, bias 0 (each if it has one)."""
+    if weight is not None:
+        weight.data[...] = 1.0
+    if bias is not None:
+        bias.data[...] = 0.0
+
+
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ in the input ranks they take."""
 
@@ -349,10 +357,7 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """The running statistics reset, weight 1 and bias 0."""
         self.reset_running_stats()
-        if self.weight is not None:
-            self.weight.data[...] = 1.0
-        if self.bias is not None:
-            self.bias.data[...] = 0.0
+        _reset_affine(self.weight, self.bias)
 
     def forward(self, input: Any) -> Value:
         x = _value(input)
@@ -417,10 +422,7 @@ class LayerNorm(Module):
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
-        if self.weight is not None:
-            self.weight.data[...] = 1.0
-        if self.bias is not None:
-            self.bias.data[...] = 0.0
+        _reset_affine(self.weight, self.bias)
 
     def forward(self, input: Any) -> Value:
         x = _value(input)

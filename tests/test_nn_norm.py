@@ -311,3 +311,13 @@ def test_batch_norm_normalises_each_channel(n):
     y = nn.BatchNorm1d(2)(x).data
     np.testing.assert_allclose(y.mean(axis=(0, 2)), 0, atol=1e-12)
     np.testing.assert_allclose(y.var(axis=(0, 2)), 1, rtol=1e-3)
+
+
+def test_reset_parameters_restores_the_start():
+    bn, ln = nn.BatchNorm1d(2), nn.LayerNorm(2, bias=False)
+    bn.weight.data[...] = 3.0
+    bn(np.arange(6.0).reshape(3, 2))
+    ln.weight.data[...] = 2.0
+    bn.reset_parameters(), ln.reset_parameters()
+    assert (bn.weight.data == 1).all() and (bn.bias.data == 0).all() and (bn.running_mean == 0).all() and int(bn.num_batches_tracked) == 0
+    assert (ln.weight.data == 1).all() and ln.bias is None
