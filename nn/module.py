@@ -116,10 +116,9 @@ class Module:
         """(name, obj) for the direct parameters and sub-modules, containers flattened (`layers.0`, `d.key`):
         parameters held directly first, then the rest in attribute order (PyTorch lists a module's own
         parameters before its sub-modules; lists and dicts play the part of its ModuleList and ParameterDict)."""
-        own = [(k, v) for k, v in vars(self).items() if not k.startswith("_")]
-        direct = [(k, v) for k, v in own if _is_param(v)]
-        yield from direct
-        stack: list[tuple[str, Any]] = [(k, v) for k, v in own if not _is_param(v)][::-1]
+        own = [(k, v, _is_param(v)) for k, v in vars(self).items() if not k.startswith("_")]
+        yield from ((k, v) for k, v, param in own if param)
+        stack: list[tuple[str, Any]] = [(k, v) for k, v, param in own if not param][::-1]
         while stack:
             name, obj = stack.pop()
             if isinstance(obj, Module) or _is_param(obj):
