@@ -4,6 +4,7 @@ gradcheck and gradgradcheck on drawn shapes and options; float32; the errors."""
 
 import gc
 import math
+import warnings
 import weakref
 
 import numpy as np
@@ -17,6 +18,7 @@ import nn
 from autograd import Value, gradcheck, gradgradcheck
 
 from .strategies import conv_args
+from .test_nn_fuzz import junk
 from .torch_parity import assert_close, compare, compare_module, load_both_ways, tensor
 
 RNG = np.random.default_rng(0)
@@ -325,3 +327,50 @@ def test_flatten_errors(start, end, shape, error, message):
 def test_flatten_refuses_non_int_dims():
     with pytest.raises(TypeError, match="Flatten: start_dim must be an int"):
         nn.Flatten(1.0)
+
+
+# ---- junk: every layer and function works or raises ValueError, TypeError or (Flatten's dims, as in PyTorch) IndexError, with a message ---
+
+
+def _call(fn, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            fn(*args)
+        except (ValueError, TypeError, IndexError) as e:
+            assert str(e), f"{fn} raised {type(e).__name__} without a message"
+
+
+JUNK_MODULES = [nn.Conv2d(2, 2, 2, rng=0), nn.Conv1d(2, 2, 2, rng=0), nn.MaxPool2d(2), nn.AvgPool2d(2), nn.Flatten()]
+
+
+@pytest.mark.parametrize("m", JUNK_MODULES, ids=lambda m: type(m).__name__)
+@settings(max_examples=40)
+@given(x=junk)
+def test_layers_on_junk(m, x):
+    _call(m, x)
+
+
+@pytest.mark.parametrize("fn", [nn.conv2d, nn.conv1d, nn.max_pool2d, nn.avg_pool2d], ids=lambda f: f.__name__)
+@settings(max_examples=40)
+@given(a=junk, b=junk, c=junk)
+def test_functions_on_junk(fn, a, b, c):
+    _call(fn, a, b)
+    _call(lambda: fn(a, b, stride=c))
+    _call(
+        lambda: (
+            fn(np.zeros((1, 2, 4, 4)), b, padding=c)
+            if fn in (nn.max_pool2d, nn.avg_pool2d)
+            else fn(np.zeros((1, 2, 4, 4)), np.zeros((2, 2, 2, 2)), padding=c)
+        )
+    )
+
+
+@settings(max_examples=40)
+@given(a=junk, b=junk, c=junk)
+def test_layer_arguments_on_junk(a, b, c):
+    _call(lambda: nn.Conv2d(a, b, c))
+    _call(lambda: nn.Conv2d(2, 2, 2, stride=a, padding=b, dilation=c))
+    _call(lambda: nn.MaxPool2d(a, b, c))
+    _call(lambda: nn.AvgPool2d(a, b, c))
+    _call(lambda: nn.Flatten(a, b))
