@@ -36,19 +36,26 @@ __all__ = ["max_pool2d", "avg_pool2d", "MaxPool2d", "AvgPool2d"]
 # ---- the ops ---------------------------------------------------------------------------------
 
 
-class WindowSum(Op):
-    """y = scale * sum over offsets k of mask_k * x[window offset k]: average pooling's forward, and the
-    adjoint of WindowScatter. `masks` (one boolean array of y's shape per offset) or None for all
-    ones; `scale` an array that broadcasts to y, or None for 1."""
+class _Windowed(Op):
+    """What WindowSum and WindowScatter, each other's adjoint, share: the windows, the input's spatial
+    size, `masks` (one boolean array of the output's shape per offset, or None for all ones) and
+    `scale` (an array that broadcasts to the output, or None for 1)."""
 
     __slots__ = ("win", "spatial", "masks", "scale")
-    name = "window_sum"
 
     def __init__(self, win: Windows, spatial: Ints, masks: list[np.ndarray] | None = None, scale: np.ndarray | None = None) -> None:
         self.win, self.spatial, self.masks, self.scale = win, spatial, masks, scale
 
     def params(self) -> dict[str, Any]:
         return {"kernel": self.win.kernel, "stride": self.win.stride}
+
+
+class WindowSum(_Windowed):
+    """y = scale * sum over offsets k of mask_k * x[window offset k]: average pooling's forward, and the
+    adjoint of WindowScatter."""
+
+    __slots__ = ()
+    name = "window_sum"
 
     def forward(self, x):
         out = self.win.out_shape(self.spatial)
@@ -60,18 +67,12 @@ class WindowSum(Op):
         return _call(WindowScatter(self.win, self.spatial, self.masks, self.scale), g)
 
 
-class WindowScatter(Op):
+class WindowScatter(_Windowed):
     """The adjoint of WindowSum: zeros of the input's shape with scale * mask_k * g added at every
     window offset k (one strided-slice add per offset): the gradient of both poolings."""
 
-    __slots__ = ("win", "spatial", "masks", "scale")
+    __slots__ = ()
     name = "window_scatter"
-
-    def __init__(self, win: Windows, spatial: Ints, masks: list[np.ndarray] | None = None, scale: np.ndarray | None = None) -> None:
-        self.win, self.spatial, self.masks, self.scale = win, spatial, masks, scale
-
-    def params(self) -> dict[str, Any]:
-        return {"kernel": self.win.kernel, "stride": self.win.stride}
 
     def forward(self, g):
         if self.scale is not None:

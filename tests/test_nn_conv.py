@@ -69,20 +69,13 @@ def test_layer_matches_pytorch_forward_gradients_and_state_dict(cls_name, cfg):
     compare_module(ours, theirs, RNG.standard_normal(cfg[4]))
 
 
+@pytest.mark.parametrize("d", [1, 2])
 @settings(max_examples=40)
-@given(conv_args(d=2, max_side=6))
-def test_conv2d_matches_pytorch_on_drawn_options(args):
-    (x, w, b), kw = args
-    inputs = [x, w] if b is None else [x, w, b]
-    compare(lambda *v: nn.conv2d(*v, **kw), lambda *t: F.conv2d(*t, **kw), inputs)
-
-
-@settings(max_examples=25)
-@given(conv_args(d=1, max_side=7))
-def test_conv1d_matches_pytorch_on_drawn_options(args):
-    (x, w, b), kw = args
-    inputs = [x, w] if b is None else [x, w, b]
-    compare(lambda *v: nn.conv1d(*v, **kw), lambda *t: F.conv1d(*t, **kw), inputs)
+@given(data=st.data())
+def test_conv_matches_pytorch_on_drawn_options(d, data):
+    (x, w, b), kw = data.draw(conv_args(d=d, max_side=6 if d == 2 else 7))
+    ours, theirs = (nn.conv2d, F.conv2d) if d == 2 else (nn.conv1d, F.conv1d)
+    compare(lambda *v: ours(*v, **kw), lambda *t: theirs(*t, **kw), [x, w] if b is None else [x, w, b])
 
 
 @pytest.mark.parametrize("d", [1, 2])

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value, gradcheck, gradgradcheck
@@ -56,41 +57,28 @@ def test_avg_pool_matches_pytorch(kw, shape):
     compare(lambda x: nn.avg_pool2d(x, **kw), lambda x: F.avg_pool2d(x, **kw), [RNG.standard_normal(shape)])
 
 
+POOLS = {"max": (nn.max_pool2d, F.max_pool2d), "avg": (nn.avg_pool2d, F.avg_pool2d)}
+
+
+@pytest.mark.parametrize("kind", list(POOLS))
 @settings(max_examples=40)
-@given(pool_args("max"))
-def test_max_pool_matches_pytorch_on_drawn_options(args):
-    (x,), kw = args
-    compare(lambda v: nn.max_pool2d(v, **kw), lambda t: F.max_pool2d(t, **kw), [x])
+@given(data=st.data())
+def test_pool_matches_pytorch_on_drawn_options(kind, data):
+    (x,), kw = data.draw(pool_args(kind))
+    ours, theirs = POOLS[kind]
+    compare(lambda v: ours(v, **kw), lambda t: theirs(t, **kw), [x])
 
 
-@settings(max_examples=40)
-@given(pool_args("avg"))
-def test_avg_pool_matches_pytorch_on_drawn_options(args):
-    (x,), kw = args
-    compare(lambda v: nn.avg_pool2d(v, **kw), lambda t: F.avg_pool2d(t, **kw), [x])
-
-
+@pytest.mark.parametrize("kind", list(POOLS))
 @settings(max_examples=15)
-@given(pool_args("max", max_side=5))
-def test_max_pool_gradcheck_and_gradgradcheck(args):
-    (x,), kw = args
+@given(data=st.data())
+def test_pool_gradcheck_and_gradgradcheck(kind, data):
+    (x,), kw = data.draw(pool_args(kind, max_side=5))
+    pool = POOLS[kind][0]
 
     def f(v):
-        y = nn.max_pool2d(v, **kw)
+        y = pool(v, **kw)
         return y * y  # the square makes the second derivative non-zero (max pooling's own is 0)
-
-    assert gradcheck(f, x)
-    assert gradgradcheck(f, x)
-
-
-@settings(max_examples=15)
-@given(pool_args("avg", max_side=5))
-def test_avg_pool_gradcheck_and_gradgradcheck(args):
-    (x,), kw = args
-
-    def f(v):
-        y = nn.avg_pool2d(v, **kw)
-        return y * y
 
     assert gradcheck(f, x)
     assert gradgradcheck(f, x)
