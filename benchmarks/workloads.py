@@ -187,17 +187,9 @@ def mlp_engine(d: dict[str, Any]) -> Runner:
         lin = nn.Linear(w.shape[1], w.shape[0])
         lin.weight.data, lin.bias.data = w.copy(), b.copy()
         mods += [lin, nn.ReLU()] if k < len(d["layers"]) - 1 else [lin]
-    return sgd_steps(nn.Sequential(*mods), d)
-
-
-def sgd_steps(model: Any, d: dict[str, Any]) -> Runner:
-    """A runner of training steps as a user writes them: nn.cross_entropy of the model on the next
-    batch of d["xs"], d["ys"] (plain arrays, which the model wraps as constants), optim.SGD with
-    d["lr"]; backward(retain_grads=False) keeps no intermediate gradients."""
-    import nn
-
+    model = nn.Sequential(*mods)
     opt = nn.optim.SGD(model.parameters(), lr=d["lr"])
-    xs, ys = d["xs"], d["ys"]
+    xs, ys = d["xs"], d["ys"]  # plain arrays, as a user passes a batch (the model wraps it as a constant)
     it = [0]
 
     def step() -> float:
