@@ -5,7 +5,7 @@ columns (one strided view, `Windows.view`, copied once), then weight @ columns f
 batch in one `np.matmul` call (BLAS, one small matrix product per sample and group). float32 stays
 float32. Its gradient is the adjoint:
 
-- for the weight, gradient @ columᵀ (the columns kept from the forward), one matmul;
+- for the weight, gradient @ columnsᵀ (the columns kept from the forward while the graph lives), one matmul;
 - for the input, weightᵀ @ gradient, scattered back with one strided-slice add per kernel offset
   (col2im, `Windows.scatter`): that is a transposed convolution.
 
