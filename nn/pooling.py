@@ -200,6 +200,13 @@ def _check_pool_input(x: Value, d: int, who: Any) -> None:
         )
 
 
+def _check_divisor(divisor_override: Any, who: str) -> None:
+    if divisor_override is not None and (
+        isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0
+    ):
+        raise ValueError(f"{who}: divisor_override must be a non-zero int or None, got {divisor_override!r}")
+
+
 class _PoolArgs:
     """kernel_size, stride (default: kernel_size), padding, dilation, checked once; a layer keeps its
     own, which keeps the windows (and average pooling's divisors) of each input size it has seen."""
@@ -301,10 +308,7 @@ def avg_pool2d(
     stride defaults to kernel_size; padding (at most half the kernel) counts as 0, and is counted
     in the divisor unless count_include_pad=False; divisor_override replaces the divisor.
     """
-    if divisor_override is not None and (
-        isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0
-    ):
-        raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int or None, got {divisor_override!r}")
+    _check_divisor(divisor_override, "avg_pool2d")
     a = _PoolArgs(2, kernel_size, stride, padding, 1, "avg_pool2d")
     return _avg_pool(_value(input), a, bool(ceil_mode), bool(count_include_pad), divisor_override, "avg_pool2d")
 
@@ -350,10 +354,7 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        if divisor_override is not None and (
-            isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0
-        ):
-            raise ValueError(f"AvgPool2d: divisor_override must be a non-zero int or None, got {divisor_override!r}")
+        _check_divisor(divisor_override, "AvgPool2d")
         self._args = _PoolArgs(2, kernel_size, stride, padding, 1, "AvgPool2d")
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = stride if stride is not None else kernel_size
