@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import timing
+from .cnn import w6_torch
 from .workloads import Runner, get
 
 PEERS = ("micrograd", "micrograd-gc-off", "torch")
@@ -174,6 +175,7 @@ IMPLS: dict[tuple[str, str], Callable[[dict[str, Any]], Runner]] = {
     ("torch", "W3"): torch_mlp,
     ("torch", "W4"): torch_w4,
     ("torch", "W5"): torch_w5,
+    ("torch", "W6"): w6_torch,
 }
 
 

@@ -1,4 +1,4 @@
-"""The five workloads, each defined once: fixed-seed data, a hand-written numpy baseline, this engine.
+"""The six workloads, each defined once: fixed-seed data, a hand-written numpy baseline, this engine.
 
 A workload's `make(impl, size)` returns a runner: `runner()` does one timed unit of work
 (a training step, a whole chain, a block of calls) and returns the loss it computed, so
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .cnn import w6_data, w6_engine, w6_numpy
 from .floor import w1_floor, w4_floor
 
 SEED = 0
@@ -369,6 +370,13 @@ WORKLOADS: list[Workload] = [
         {"numpy": w5_numpy, "engine": w5_engine},
         size={"n": 1000, "calls": 1000}, quick={"n": 1000, "calls": 10}, units=lambda s: s["calls"],
         peers=("torch",), rep_factor=3,
+    ),
+    Workload(
+        "W6", "CNN conv(1,8,3)-relu-maxpool-conv(8,16,3)-relu-linear float32, batch 64 of 28x28", "step", w6_data,
+        {"numpy": w6_numpy, "engine": w6_engine},
+        size={"batch": 64, "image": 28, "channels": (1, 8, 16), "classes": 10, "batches": 4, "dtype": "float32", "lr": 0.05, "steps": 20},
+        quick={"batch": 4, "image": 10, "channels": (1, 2, 3), "classes": 10, "batches": 2, "dtype": "float32", "lr": 0.05, "steps": 4},
+        calls=lambda s: s["steps"] // 4, peers=("torch",),
     ),
 ]
 

@@ -1,9 +1,9 @@
-"""Module: parameters found by walking attributes; call = forward inside the module's scope; state dicts."""
+"""Module: parameters found by walking attributes; buffers registered by name; call = forward inside the module's scope; state dicts."""
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -49,6 +49,22 @@ def _is_param(x: Any) -> bool:
     return r is not None and r() is x
 
 
+def _buffer_array(value: Any, name: str, module: Any) -> np.ndarray | None:
+    """A buffer's new content: a real numeric ndarray (kept as given, dtype and all) or None."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    if not isinstance(value, np.ndarray):
+        hint = " (a buffer is not trained: pass its .data)" if isinstance(value, Value) else ""
+        raise TypeError(
+            f"cannot assign {type(value).__name__} as buffer {name!r} of {type(module).__name__} (a numpy array or None expected){hint}"
+        )
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"buffer {name!r} of {type(module).__name__} must be a real numeric array, got dtype {value.dtype}")
+    return value
+
+
 class LoadResult(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -59,7 +75,8 @@ class Module:
 
     Subclasses set parameters (`Parameter(...)`, i.e. Values with requires_grad=True) and
     sub-modules as attributes, directly or in lists, tuples and dicts, and define `forward`.
-    Attributes whose names start with "_" are private and not searched.
+    Attributes whose names start with "_" are private and not searched. Arrays that are state
+    but not trained (BatchNorm's running statistics) are registered with `register_buffer`.
     """
 
     training: bool = True
@@ -70,6 +87,10 @@ class Module:
 
     # ---- attributes ----------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:  # a registered buffer: a new array (or None) for it
+            object.__setattr__(self, name, _buffer_array(value, name, self))
+            return
         if not name.startswith("_"):
             old = self.__dict__.get(name)
             if _is_param(old) and value is not None and not _is_param(value):
@@ -92,8 +113,12 @@ class Module:
                 yield name, obj
 
     def _named_members(self) -> Iterator[tuple[str, Any]]:
-        """(name, obj) for the direct parameters and sub-modules, containers flattened (`layers.0`, `d.key`)."""
-        stack: list[tuple[str, Any]] = [(k, v) for k, v in vars(self).items() if not k.startswith("_")][::-1]
+        """(name, obj) for the direct parameters and sub-modules, containers flattened (`layers.0`, `d.key`):
+        parameters held directly first, then the rest in attribute order (PyTorch lists a module's own
+        parameters before its sub-modules; lists and dicts play the part of its ModuleList and ParameterDict)."""
+        own = [(k, v, _is_param(v)) for k, v in vars(self).items() if not k.startswith("_")]
+        yield from ((k, v) for k, v, param in own if param)
+        stack: list[tuple[str, Any]] = [(k, v) for k, v, param in own if not param][::-1]
         while stack:
             name, obj = stack.pop()
             if isinstance(obj, Module) or _is_param(obj):
@@ -127,45 +152,101 @@ class Module:
             yield m
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
-        """(dotted name, parameter) for every parameter in attribute order, depth first, e.g.
-        ('layers.0.weight', Value); a parameter or module reached twice is listed once."""
+        """(dotted name, parameter) for every parameter, depth first, each module's own parameters before
+        its sub-modules', e.g. ('layers.0.weight', Value); a parameter or module reached twice is listed once."""
+        return self._walk(lambda m: m._named_members(), every_name=False)
+
+    def _walk(self, members: Callable[[Module], Iterator[tuple[str, Any]]], every_name: bool) -> Iterator[tuple[str, Any]]:
+        """(dotted name, member) for the non-module members of every module, depth first (no recursion).
+
+        every_name=False: each module and member once (parameters(), named_buffers()). every_name=True:
+        a tied parameter or module once per place it sits, as PyTorch's state_dict names them (a module
+        inside itself is not re-entered)."""
         seen: set[int] = {id(self)}
-        stack: list[tuple[str, Iterator[tuple[str, Any]]]] = [("", self._named_members())]
+        stack: list[tuple[str, Iterator[tuple[str, Any]], int]] = [("", members(self), id(self))]
         while stack:
-            prefix, members = stack[-1]
-            nxt = next(members, None)
+            prefix, it, _ = stack[-1]
+            nxt = next(it, None)
             if nxt is None:
                 stack.pop()
                 continue
             name, obj = nxt
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
+            if not every_name:
+                if id(obj) in seen:
+                    continue
+                seen.add(id(obj))
             if isinstance(obj, Module):
-                stack.append((f"{prefix}{name}.", obj._named_members()))
+                if all(id(obj) != mid for _, _, mid in stack):
+                    stack.append((f"{prefix}{name}.", members(obj), id(obj)))
             else:
                 yield prefix + name, obj
 
-    def _every_named_parameter(self) -> Iterator[tuple[str, Value]]:
-        """(dotted name, parameter) under every name it has: a tied parameter or module once per
-        place it sits, as PyTorch's state_dict names them (a module inside itself is not re-entered)."""
-        stack: list[tuple[str, Iterator[tuple[str, Any]], int]] = [("", self._named_members(), id(self))]
-        while stack:
-            prefix, members, _ = stack[-1]
-            nxt = next(members, None)
-            if nxt is None:
-                stack.pop()
-                continue
-            name, obj = nxt
-            if isinstance(obj, Module):
-                if all(id(obj) != mid for _, _, mid in stack):
-                    stack.append((f"{prefix}{name}.", obj._named_members(), id(obj)))
-            else:
-                yield prefix + name, obj
+    def _every_named_state(self) -> Iterator[tuple[str, Any]]:
+        """(dotted name, parameter or buffer array) for everything state_dict holds, under every name."""
+        return self._walk(lambda m: m._state_members(), every_name=True)
 
     def parameters(self) -> list[Value]:
         """Every parameter (a list, so it can be passed to an optimizer and iterated again)."""
         return [p for _, p in self.named_parameters()]
+
+    # ---- buffers ----------------------------------------------------------------
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Keep an array as state of this module that is not trained (BatchNorm's running mean, a mask).
+
+        It is read and set as the attribute `name` (`self.name = new_array` replaces it), saved in and
+        loaded from `state_dict` (unless `persistent=False`), and never returned by `parameters()`.
+        Its dtype is kept (an int64 counter stays int64). None registers the name without an array
+        (left out of `state_dict`, as in PyTorch).
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"register_buffer: the buffer name must be a str, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"register_buffer: the buffer name must be non-empty and contain no '.', got {name!r}")
+        buffers = self.__dict__.get("_buffers")
+        if (buffers is None or name not in buffers) and hasattr(self, name):
+            raise KeyError(f"register_buffer: {type(self).__name__} already has an attribute {name!r} that is not a buffer")
+        value = _buffer_array(tensor, name, self)
+        if buffers is None:
+            buffers = {}
+            object.__setattr__(self, "_buffers", buffers)
+        buffers[name] = bool(persistent)  # name -> saved in state_dict; a dict keeps registration order
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            del buffers[name]
+        object.__delattr__(self, name)
+
+    def _own_buffers(self, persistent_only: bool) -> list[tuple[str, np.ndarray]]:
+        """(name, array) for this module's buffers that hold an array, in registration order."""
+        buffers = self.__dict__.get("_buffers")
+        if not buffers:
+            return []
+        d = self.__dict__
+        return [(k, d[k]) for k, keep in buffers.items() if d.get(k) is not None and (keep or not persistent_only)]
+
+    def _state_members(self, persistent_only: bool = True) -> Iterator[tuple[str, Any]]:
+        """`_named_members` with this module's buffers where PyTorch puts them: after its own parameters,
+        before its sub-modules (`weight, bias, running_mean, running_var, num_batches_tracked`)."""
+        pending = self._own_buffers(persistent_only)
+        for name, obj in self._named_members():
+            if pending and (isinstance(obj, Module) or "." in name):
+                yield from pending
+                pending = []
+            yield name, obj
+        yield from pending
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, array) for every buffer of this module and its sub-modules (persistent or not,
+        None skipped), in PyTorch's order; an array reached twice is listed once."""
+        for name, obj in self._walk(lambda m: m._state_members(persistent_only=False), every_name=False):
+            if isinstance(obj, np.ndarray):
+                yield name, obj
+
+    def buffers(self) -> list[np.ndarray]:
+        """Every buffer's array (a list, as `parameters()`)."""
+        return [b for _, b in self.named_buffers()]
 
     def num_parameters(self) -> int:
         """The number of trainable numbers in the model (frozen parameters, requires_grad=False, not counted)."""
@@ -202,35 +283,38 @@ class Module:
 
     # ---- state ----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """{dotted name: copy of the parameter's array}, depth first; a tied parameter under each of its names, as in PyTorch."""
-        return {name: p.data.copy() for name, p in self._every_named_parameter()}
+        """{dotted name: copy of the array} of every parameter and persistent buffer, in PyTorch's order
+        (each module's parameters, then its buffers, then its sub-modules'); a tied one under each of its names."""
+        return {name: (x.data if isinstance(x, Value) else x).copy() for name, x in self._every_named_state()}
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> LoadResult:
-        """Copy arrays into the parameters of the same names; all or nothing.
+        """Copy arrays into the parameters and buffers of the same names; all or nothing.
 
         Every entry is checked first (names, shapes, numeric dtype); on any problem a ValueError
-        lists all of them and no parameter changes. With strict=False, missing and unexpected
-        names are allowed (and returned), but shapes must still match.
+        lists all of them and nothing changes. With strict=False, missing and unexpected names are
+        allowed (and returned), but shapes must still match. A parameter keeps its dtype; a buffer
+        is copied into in place and keeps its dtype too (an integer buffer takes whole numbers only).
         """
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict needs a mapping of name -> array, got {type(state_dict).__name__}")
-        params = dict(self._every_named_parameter())  # a tied parameter under each of its names
+        targets = dict(self._every_named_state())  # a tied parameter or buffer under each of its names
         given = dict(state_dict.items())
-        # A tied parameter is missing only when none of its names is given (a PyTorch state_dict has them all).
-        found = {id(p) for k, p in params.items() if k in given}
-        missing = [k for k, p in params.items() if k not in given and id(p) not in found]
-        unexpected = [k for k in given if k not in params]
+        # A tied entry is missing only when none of its names is given (a PyTorch state_dict has them all).
+        found = {id(p) for k, p in targets.items() if k in given}
+        missing = [k for k, p in targets.items() if k not in given and id(p) not in found]
+        unexpected = [k for k in given if k not in targets]
         problems = []
         if strict and missing:
             problems.append(f"missing keys: {missing}")
         if strict and unexpected:
             problems.append(f"unexpected keys: {unexpected}")
         new: dict[str, np.ndarray] = {}
-        first: dict[int, str] = {}  # the first given name of each parameter
-        for name, p in params.items():
+        first: dict[int, str] = {}  # the first given name of each parameter or buffer
+        for name, p in targets.items():
             if name not in given:
                 continue
             v = given[name]
+            what = "parameter" if isinstance(p, Value) else "buffer"
             try:
                 arr = np.asarray(v.data if isinstance(v, Value) else v)
             except Exception as e:  # noqa: BLE001 - anything unreadable is one more problem to list
@@ -239,17 +323,28 @@ class Module:
             if arr.dtype.kind not in "biuf":
                 problems.append(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
             elif arr.shape != p.shape:
-                problems.append(f"{name}: shape {arr.shape} in the state dict, but the parameter has shape {p.shape}")
+                problems.append(f"{name}: shape {arr.shape} in the state dict, but the {what} has shape {p.shape}")
+            elif p.dtype.kind in "biu" and arr.dtype.kind == "f" and not (np.isfinite(arr).all() and (arr == np.round(arr)).all()):
+                problems.append(f"{name}: the {what} holds integers ({p.dtype}), but the state dict has fractional or non-finite values")
             elif id(p) in first:  # another name of a tied parameter: it must say the same
                 if not np.array_equal(new[first[id(p)]], arr):
-                    problems.append(f"{name}: the same parameter as {first[id(p)]} (tied), but a different array")
+                    problems.append(f"{name}: the same {what} as {first[id(p)]} (tied), but a different array")
             else:
                 first[id(p)] = name
                 new[name] = np.array(arr, dtype=p.dtype)
         if problems:
             raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed): " + "; ".join(problems))
         for name, arr in new.items():
-            params[name].data = arr
+            p = targets[name]
+            if isinstance(p, Value):
+                p.data = arr
+            elif p.flags.writeable:
+                p[...] = arr  # in place, as PyTorch copies into a buffer: whoever holds the array sees the new numbers
+            else:  # read-only (a broadcast view, say): the array itself is replaced, wherever it is a buffer
+                for m in self.modules():
+                    for k in m.__dict__.get("_buffers", ()):
+                        if m.__dict__[k] is p:
+                            setattr(m, k, arr)
         return LoadResult(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------

@@ -19,7 +19,7 @@ __all__ = [
     "GRID", "arrays", "broadcastable_shapes", "distinct_arrays", "shapes", "tie_free_pair",
     "unary", "away_from_zero", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "linear_args", "getitem_args",
     "reshape_args", "transpose_args", "concat_args", "stack_args", "where_args", "clip_args",
-    "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary",
+    "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary", "norm_args", "embedding_args",
 ]  # fmt: skip
 
 Drawn = tuple[tuple[np.ndarray, ...], dict[str, Any]]
@@ -199,6 +199,37 @@ def cross_entropy_args(draw: Any) -> Drawn:
     return (a,), {"labels": labels, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
 
 
+# ---- normalisation and embedding (nn/norm.py, nn/embedding.py) -----------------------------------------
+
+
+@st.composite
+def norm_args(draw: Any, kind: str) -> Drawn:
+    """(x, weight, bias) and keyword arguments for F.batch_norm (kind 'batch': x (N, C, ...), training or
+    not) or F.layer_norm (kind 'layer': normalized_shape, the trailing 1 or 2 dimensions of x). The
+    values of x are pairwise distinct, so no normalised group has a variance near 0."""
+    eps = draw(st.sampled_from([1e-5, 1e-2]))
+    if kind == "batch":
+        c = draw(st.integers(1, 3))
+        shape = (draw(st.integers(2, 3)), c, *draw(shapes(0, 2, max_side=3)))
+        pshape: tuple[int, ...] = (c,)
+        kw: dict[str, Any] = {"training": draw(st.booleans()), "eps": eps}
+    else:
+        pshape = draw(shapes(1, 2, max_side=3).filter(lambda s: int(np.prod(s)) >= 2))
+        shape = (*draw(shapes(0, 2, max_side=3)), *pshape)
+        kw = {"normalized_shape": pshape, "eps": eps}
+    x = draw(distinct_arrays(shape, -3.0, 3.0, gap=1 / 32))
+    return (x, draw(arrays(pshape, 0.5, 2.0)), draw(arrays(pshape))), kw
+
+
+@st.composite
+def embedding_args(draw: Any) -> Drawn:
+    """A (rows, dim) table, integer indices of 0 to 2 dimensions (repeats likely) and a padding_idx or None."""
+    rows, dim = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    idx = draw(hnp.arrays(np.int64, shapes(0, 2, min_side=0, max_side=5), elements=st.integers(0, rows - 1)))
+    pad = draw(st.one_of(st.none(), st.integers(-rows, rows - 1)))
+    return (draw(arrays((rows, dim))),), {"indices": idx, "padding_idx": pad}
+
+
 @st.composite
 def bce_args(draw: Any) -> Drawn:
     """Probabilities inside (0, 1), away from the clamp, targets in [0, 1] of the same shape, and a reduction."""
@@ -212,3 +243,61 @@ def leaky_relu_args(draw: Any) -> Drawn:
     """An array away from 0 and a negative slope."""
     a = draw(arrays(shapes(), avoid=(0.0,)))
     return (a,), {"negative_slope": draw(st.sampled_from([0.01, 0.2, 0.5]))}
+
+
+# ---- convolution and pooling (nn/conv.py, nn/pooling.py) ----------------------------------------------
+
+
+@st.composite
+def conv_args(draw: Any, d: int = 2, max_side: int = 5, bias: bool | None = None) -> Drawn:
+    """(x, w, b or None) and the keyword arguments of conv1d/conv2d: stride, padding (ints, tuples,
+    'valid', 'same'), dilation, groups; x batched (N = 1, 2) or unbatched, every window inside the
+    padded input."""
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(d))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(d))
+    choices: list[Any] = ["valid", tuple(draw(st.integers(0, 2)) for _ in range(d)), draw(st.integers(0, 1))]
+    if all(s == 1 for s in stride):
+        choices.append("same")
+    padding = draw(st.sampled_from(choices))
+    span = [t * (k - 1) + 1 for k, t in zip(kernel, dilation)]
+    pad = [0] * d if padding in ("valid", "same") else list(padding) if isinstance(padding, tuple) else [padding] * d
+    side = [draw(st.integers(max(1, w - 2 * p), max(max_side, w - 2 * p))) for w, p in zip(span, pad)]
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    x = draw(arrays((*batch, c, *side)))
+    w = draw(arrays((o, c // groups, *kernel)))
+    with_bias = draw(st.booleans()) if bias is None else bias
+    b = draw(arrays((o,))) if with_bias else None
+    return (x, w, b), {"stride": stride if draw(st.booleans()) else stride[0] if len(set(stride)) == 1 else stride,
+                       "padding": padding, "dilation": dilation, "groups": groups}  # fmt: skip
+
+
+@st.composite
+def pool_args(draw: Any, kind: str, max_side: int = 6) -> Drawn:
+    """An input (N, C, H, W) or (C, H, W) and the keyword arguments of max_pool2d (kind 'max': values
+    without ties, dilation, return_indices off) or avg_pool2d (kind 'avg': count_include_pad,
+    divisor_override): kernel_size, stride (None = kernel_size), padding (at most half the kernel),
+    ceil_mode."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(2))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(2)) if kind == "max" else (1, 1)
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    # a dilated window can fall wholly in the padding (its maximum -inf, as in PyTorch): not for finite differences
+    dilation = tuple(t if p == 0 else 1 for t, p in zip(dilation, padding))
+    span = [t * (k - 1) + 1 for k, t in zip(kernel, dilation)]
+    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    side = [draw(st.integers(max(1, w - 2 * p), max(max_side, w - 2 * p))) for w, p in zip(span, padding)]
+    shape = (*draw(st.sampled_from([(), (1,), (2,)])), draw(st.integers(1, 2)), *side)
+    kw: dict[str, Any] = {"kernel_size": kernel, "stride": stride, "padding": padding, "ceil_mode": draw(st.booleans())}
+    if kind == "max":
+        kw["dilation"] = dilation
+        x = draw(distinct_arrays(shape, -8.0, 8.0))
+    else:
+        kw["count_include_pad"] = draw(st.booleans())
+        kw["divisor_override"] = draw(st.sampled_from([None, None, 3]))
+        x = draw(arrays(shape))
+    return (x,), kw
+
+
+__all__ += ["conv_args", "pool_args"]

@@ -73,6 +73,24 @@ def test_w5_matches_numpy():
     _assert_same(_steps(W.w5_engine, d, 2), _steps(W.w5_numpy, d, 2))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_w6_cnn_matches_numpy_and_learns(dtype):
+    from benchmarks import cnn
+
+    size = {"batch": 6, "image": 10, "channels": (1, 3, 4), "classes": 5, "batches": 2, "dtype": dtype, "lr": 0.5, "steps": 4}
+    d = cnn.w6_data(size)
+    ref = _steps(cnn.w6_numpy, d, 6)
+    ours = _steps(cnn.w6_engine, d, 6)
+    if dtype == "float64":
+        _assert_same(ours, ref)
+    else:
+        np.testing.assert_allclose(ours, ref, rtol=1e-5)
+    assert ref[4] < ref[2] < ref[0] and ref[5] < ref[3] < ref[1]  # the steps really train (two batches, alternating)
+    run = cnn.w6_engine(d)
+    run()
+    assert all(p.data.dtype == np.dtype(dtype) and p.grad.dtype == np.dtype(dtype) for p in run.model.parameters())
+
+
 def test_every_workload_has_a_quick_size_and_both_implementations():
     for w in W.WORKLOADS:
         assert {"numpy", "engine"} <= set(w.impls), w.key

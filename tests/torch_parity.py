@@ -54,12 +54,14 @@ def from_torch_state(state: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy().copy() for k, v in state.items()}
 
 
-def assert_same_state(ours: Any, theirs: torch.nn.Module) -> None:
-    """The same keys, in the same order, with the same numbers."""
+def assert_same_state(ours: Any, theirs: torch.nn.Module, rtol: float = 0, atol: float = 0) -> None:
+    """The same keys, in the same order, with the same numbers (exactly, unless rtol/atol: running
+    statistics computed in another order) and the same dtypes (an int64 counter included)."""
     a, b = ours.state_dict(), theirs.state_dict()
     assert list(a) == list(b), f"state_dict keys {list(a)}, PyTorch's {list(b)}"
     for k in a:
-        assert_close(a[k], b[k], f"state_dict[{k!r}]", rtol=0, atol=0)
+        assert a[k].dtype == numpy(b[k]).dtype, f"state_dict[{k!r}]: dtype {a[k].dtype}, PyTorch's {numpy(b[k]).dtype}"
+        assert_close(a[k], b[k], f"state_dict[{k!r}]", rtol=rtol, atol=atol)
 
 
 def load_both_ways(ours: Any, theirs: torch.nn.Module) -> None:
