@@ -374,8 +374,8 @@ def apply(op: Any, *inputs: Any) -> Value:
     rules = getattr(op, "_vjps", None)
     if type(rules) is not tuple:
         raise TypeError(f"apply: the op must be an instance of an autograd.Op subclass, got {type(op).__name__}")
-    if len(rules) != len(inputs):
-        raise TypeError(f"apply: {op.label()} has {len(rules)} gradient rule(s) (vjp0, vjp1, ...), one per input, but was given {len(inputs)} input(s)")
+    if len(inputs) > len(rules):  # (fewer is fine: an op may take optional trailing inputs, as conv its bias)
+        raise TypeError(f"apply: {op.label()} has {len(rules)} gradient rule(s) (vjp0, vjp1, ...), one per input, but was given {len(inputs)} inputs")
     xs = [x if isinstance(x, Value) else _lift(x) for x in inputs]
     if len(xs) == 1:
         return apply1(op, xs[0])
