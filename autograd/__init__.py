@@ -1,7 +1,7 @@
 """A small reverse-mode automatic differentiation engine on numpy."""
 
 # NOTE: value first; engine and ops import it back while it finishes loading.
-from .value import Value
+from .value import Value, as_value
 
 # isort: split
 from .anomaly import detect_anomaly
@@ -14,6 +14,7 @@ from .viz import draw_graph, render_graph
 __all__ = [
     # the graph
     "Value",
+    "as_value",
     "concatenate",
     "stack",
     "where",

@@ -19,7 +19,6 @@ from .floats import ERRORS, NotFinite, call_rule, forward_again, operand, operan
 from .modes import enable_grad, is_grad_enabled, mode, no_grad, peek, state  # noqa: F401  (mode: re-exported for nn)
 from .value import Value, _lift, as_array
 
-
 # ---- backpropagation: the definition ------------------------------------------------------------
 
 

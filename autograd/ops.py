@@ -31,16 +31,15 @@ _F64 = np.dtype(np.float64)
 class Op:
     """A primitive: `forward` on arrays, `vjp0`, `vjp1`, ... one gradient rule per input.
 
-    The engine reads each instance's copies of the class's `vjps` and `floats` (`_vjps`,
-    `_floats`, made at creation); an op whose rules differ per instance (`Concatenate`) sets
-    `self.vjps = self._vjps = ...` in its `__init__`.
+    Calling an op instance runs it: `Sum(axis=0)(x)` records a node when an input is a Value and
+    computes on plain arrays otherwise, so a rule can use other ops and still run on both.
     """
 
     __slots__ = ("_vjps", "_floats")
     _vjps: tuple[Callable[..., Any], ...]
     _floats: bool
     name = "op"
-    vjps: tuple[Callable[..., Any], ...] = ()
+    _class_vjps: tuple[Callable[..., Any], ...] = ()  # vjp0, vjp1, ... collected by __init_subclass__
     # True when forward and rules also take Python floats (float64 scalars), as arithmetic and
     # math functions do; otherwise the engine hands them numpy scalars (which have .sum, .reshape).
     floats = False
@@ -49,7 +48,7 @@ class Op:
         self = super().__new__(cls)
         # NOTE: per-instance copies the engine reads for every node: on Python 3.11 a slot reads ~7x
         # faster than a class attribute through an instance (~4 ns against ~30 ns).
-        self._vjps, self._floats = cls.vjps, cls.floats
+        self._vjps, self._floats = cls._class_vjps, cls.floats
         return self
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -58,7 +57,29 @@ class Op:
         while hasattr(cls, f"vjp{len(rules)}"):
             rules.append(getattr(cls, f"vjp{len(rules)}"))
         if rules:
-            cls.vjps = tuple(rules)
+            cls._class_vjps = tuple(rules)
+
+    @property
+    def vjps(self) -> tuple[Callable[..., Any], ...]:
+        """The rules, one per input: `rule(op, g, out, *inputs)`. An op whose inputs vary in number
+        (`Concatenate`) sets its own in `__init__`: `self.vjps = [...]`."""
+        return self._vjps
+
+    @vjps.setter
+    def vjps(self, rules: Any) -> None:
+        self._vjps = tuple(rules)
+
+    def __call__(self, *inputs: Any) -> Any:
+        """The op on its inputs: through the graph (a Value) when any input is a Value, else on plain data."""
+        for x in inputs:
+            if isinstance(x, Value):
+                return apply(self, *inputs)
+        if not self._floats:  # a float64 scalar as numpy's (np.result_type and .sum work, and it promotes strongly)
+            inputs = tuple([np.float64(x) if type(x) is float else x for x in inputs])
+        try:
+            return self.forward(*inputs)
+        except OverflowError as e:  # numpy given a huge int as an axis (as engine.apply reports it)
+            raise ValueError(f"{self.label()}: {e}") from None
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
@@ -80,17 +101,7 @@ def _data(x: Any) -> Any:
     return x._data if isinstance(x, Value) else x
 
 
-def _call(op: Op, *xs: Any) -> Any:
-    """Run op on arrays directly, or through the graph when any input is a Value."""
-    for x in xs:
-        if isinstance(x, Value):
-            return apply(op, *xs)
-    if not op._floats:  # a float64 scalar as numpy's (np.result_type and .sum work, and it promotes strongly)
-        xs = tuple([np.float64(x) if type(x) is float else x for x in xs])
-    try:
-        return op.forward(*xs)
-    except OverflowError as e:  # numpy given a huge int as an axis (as engine.apply reports it)
-        raise ValueError(f"{op.label()}: {e}") from None
+_call = Op.__call__  # (the functions below: op(x) as _call(OP, x), one global op instance each)
 
 
 def _norm_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
@@ -911,12 +922,12 @@ def _fmt_index(index: Any) -> str:
 class Concatenate(Op):
     """Inputs joined along an existing axis."""
 
-    __slots__ = ("axis", "vjps")
+    __slots__ = ("axis",)
     name = "concatenate"
 
     def __init__(self, axis: int, n: int):
         self.axis = int(axis)
-        self.vjps = self._vjps = tuple(functools.partial(Concatenate._part, i=i) for i in range(n))
+        self.vjps = [functools.partial(Concatenate._part, i=i) for i in range(n)]
 
     def params(self):
         return {"axis": self.axis}
@@ -936,12 +947,12 @@ class Concatenate(Op):
 class Stack(Op):
     """Inputs of one shape joined along a new axis."""
 
-    __slots__ = ("axis", "vjps")
+    __slots__ = ("axis",)
     name = "stack"
 
     def __init__(self, axis: int, n: int):
         self.axis = int(axis)
-        self.vjps = self._vjps = tuple(functools.partial(Stack._part, i=i) for i in range(n))
+        self.vjps = [functools.partial(Stack._part, i=i) for i in range(n)]
 
     def params(self):
         return {"axis": self.axis}

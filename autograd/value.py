@@ -125,6 +125,11 @@ class Value:
         self._grad = None
 
     @property
+    def is_leaf(self) -> bool:
+        """Whether no op made this Value (a parameter, an input, a constant), as in PyTorch."""
+        return self._op is None
+
+    @property
     def op(self) -> str:
         """Name of the op that made this Value ('' for a leaf)."""
         return "" if self._op is None else self._op.label()
@@ -397,6 +402,12 @@ def _constant(x: Any) -> Value:
     v = _new_value(Constant)
     v._data, v._grad, v.requires_grad, v.label, v._op, v.scope = x, None, False, None, None, None
     return v
+
+
+def as_value(x: Any) -> Value:
+    """x as a Value: a Value as it is; a number, list or array as a constant (requires_grad=False),
+    sharing a float array's memory rather than copying it, as `torch.as_tensor` does."""
+    return x if isinstance(x, Value) else _lift(x)
 
 
 def _lift(x: Any) -> Value:

@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, as_value
 from autograd import ops as _ops
 from autograd.ops import where
-from autograd.value import _lift
 
 from .module import Module
 
@@ -25,7 +24,7 @@ def _value(x: Any) -> Value:
     if isinstance(x, Value):
         return x
     if type(x) is np.ndarray and x.dtype.kind == "f":
-        return _lift(x)
+        return as_value(x)
     return Value(x, requires_grad=False)
 
 

@@ -21,9 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
-from autograd.engine import apply as _apply
-from autograd.ops import Op, _call
+from autograd import Op, Value, apply
 
 from . import init
 from .activations import _value
@@ -87,12 +85,12 @@ class Conv(Op):
         return y.reshape(n, o, *self.win.out_shape(x.shape[2:]))
 
     def vjp0(self, g, out, x, w, b=None):
-        return _call(ConvInputGrad(self.win, self.groups, tuple(np.shape(_d(x))[2:])), g, w)
+        return ConvInputGrad(self.win, self.groups, tuple(np.shape(_d(x))[2:]))(g, w)
 
     def vjp1(self, g, out, x, w, b=None):
         if self._cols is not None and type(g) is np.ndarray:
             return _weight_grad(self._cols, g, np.shape(w), self.groups)
-        return _call(ConvWeightGrad(self.win, self.groups, tuple(np.shape(_d(w)))), x, g)
+        return ConvWeightGrad(self.win, self.groups, tuple(np.shape(_d(w))))(x, g)
 
     def vjp2(self, g, out, x, w, b):
         return g.sum(axis=(0, *range(2, 2 + len(self.win.kernel))))
@@ -121,10 +119,10 @@ class ConvInputGrad(Op):
         return self.win.scatter(lambda k, off: dcols[(slice(None), slice(None), *off)], (n, gr * cg), self.spatial, out, dcols.dtype)
 
     def vjp0(self, h, out, g, w):  # <h, ConvT(g, w)> = <Conv(h, w), g>
-        return _call(Conv(self.win, self.groups), h, w)
+        return Conv(self.win, self.groups)(h, w)
 
     def vjp1(self, h, out, g, w):
-        return _call(ConvWeightGrad(self.win, self.groups, tuple(np.shape(_d(w)))), h, g)
+        return ConvWeightGrad(self.win, self.groups, tuple(np.shape(_d(w))))(h, g)
 
 
 class ConvWeightGrad(Op):
@@ -143,14 +141,14 @@ class ConvWeightGrad(Op):
         return _weight_grad(_im2col(x, self.win, self.groups), g, self.wshape, self.groups)
 
     def vjp0(self, h, out, x, g):  # <h, ConvW(x, g)> = <Conv(x, h), g>
-        return _call(ConvInputGrad(self.win, self.groups, tuple(np.shape(_d(x))[2:])), g, h)
+        return ConvInputGrad(self.win, self.groups, tuple(np.shape(_d(x))[2:]))(g, h)
 
     def vjp1(self, h, out, x, g):
-        return _call(Conv(self.win, self.groups), x, h)
+        return Conv(self.win, self.groups)(x, h)
 
 
 def _d(x: Any) -> Any:
-    return x._data if isinstance(x, Value) else x
+    return x.data if isinstance(x, Value) else x
 
 
 def _params(win: Windows, groups: int) -> dict[str, Any]:
@@ -233,7 +231,7 @@ def _conv(x: Value, w: Value, b: Value | None, win: Windows, groups: int, who: A
     if not batched:
         x = x.reshape(1, *x.shape)
     op = Conv(win, groups, keep_cols=w.requires_grad)
-    y = _apply(op, x, w) if b is None else _apply(op, x, w, b)
+    y = apply(op, x, w) if b is None else apply(op, x, w, b)
     return y if batched else y.reshape(y.shape[1:])
 
 

@@ -63,7 +63,7 @@ class EmbeddingLookup(Op):
         return out
 
     def vjp0(self, g: Any, out: Any, w: Any) -> Any:
-        return _run(EmbeddingScatter(self.idx, self.padding_idx, np.shape(w._data if isinstance(w, Value) else w)[0]), g)
+        return _run(EmbeddingScatter(self.idx, self.padding_idx, np.shape(w.data if isinstance(w, Value) else w)[0]), g)
 
 
 class EmbeddingScatter(Op):

@@ -44,7 +44,7 @@ def get_rng(rng: np.random.Generator | int | None = None) -> np.random.Generator
 
 def _array(x: Any, fname: str) -> np.ndarray:
     """The writable ndarray behind a Value or an ndarray."""
-    a = x._data if isinstance(x, Value) else x
+    a = x.data if isinstance(x, Value) else x
     if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
         raise TypeError(f"{fname} fills a float Value or ndarray in place, got {type(x).__name__}")
     return a
@@ -93,7 +93,7 @@ _GAIN_ONE = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d", "con
 def _finite(v: Any, what: str, fname: str) -> float:
     """A distribution parameter as a finite float (numpy raises OverflowError or draws nan otherwise)."""
     if isinstance(v, Value):
-        v = v._data
+        v = v.data
     try:
         f = float(v)
     except (TypeError, ValueError):

@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
-from autograd.engine import apply2 as _apply2
-from autograd.ops import MATMUL_T as _MATMUL_T
+from autograd import Value, apply
+from autograd.ops import MATMUL_T
 
 from . import init
 from .activations import _name, _value, get_activation
@@ -31,7 +30,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Value:
     The product is one node, `@ᵀ`, instead of a transpose and a matmul: less work per step, and
     the weight's gradient comes out in the weight's own layout.
     """
-    y = _apply2(_MATMUL_T, _value(x), _value(weight))
+    y = apply(MATMUL_T, x, weight)
     return y if bias is None else y + bias
 
 
@@ -83,7 +82,7 @@ class Linear(Module):
     def forward(self, x: Any) -> Value:
         x = _value(x)
         _check_width(x, self.in_features, self)
-        y = _apply2(_MATMUL_T, x, self.weight)  # linear(x, weight, bias), without its conversions
+        y = apply(MATMUL_T, x, self.weight)
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:

@@ -6,16 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
-from autograd.engine import apply1 as _apply1
-from autograd.engine import apply2 as _apply2
-from autograd.ops import BinaryCrossEntropy as _BinaryCrossEntropy
-from autograd.ops import SoftmaxCrossEntropy as _SoftmaxCrossEntropy
+from autograd import Value, apply
+from autograd.ops import BinaryCrossEntropy, SoftmaxCrossEntropy
 from autograd.ops import softplus as _softplus
 
 from .activations import _value
 
-_BCE = _BinaryCrossEntropy()
+_BCE = BinaryCrossEntropy()
 
 _min, _max = np.minimum.reduce, np.maximum.reduce
 
@@ -192,7 +189,7 @@ def _cross_entropy_labels(z: Value, y: np.ndarray, reduction: str, w: Value | No
     smoothing) log_softmax and indexing, with PyTorch's normalisation of the mean (by the summed weights)."""
     skip = y == ignore_index
     if w is None and not eps and not skip.any():
-        return _apply1(_SoftmaxCrossEntropy(y, reduction), z)  # one node; the gradient without the one-hot product
+        return apply(SoftmaxCrossEntropy(y, reduction), z)  # one node; the gradient without the one-hot product
     if reduction == "mean" and not y.size:
         raise ValueError("cross_entropy: the mean over an empty batch is undefined")
     c = z.shape[-1]
@@ -225,7 +222,7 @@ def binary_cross_entropy(probs: Any, target: Any, reduction: str = "mean", *, we
             f"binary_cross_entropy: probabilities must be in [0, 1], got {got} "
             "(apply a sigmoid first, or use binary_cross_entropy_with_logits on raw scores)"
         )
-    loss = _apply2(_BCE, p, t)
+    loss = apply(_BCE, p, t)
     if weight is not None:
         loss = loss * _weight(weight, p.shape, p.dtype, "binary_cross_entropy")
     return _reduce(loss, reduction, "binary_cross_entropy")

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd import Value
-from autograd import engine as _engine
+from autograd.modes import call_in_scope
 
 __all__ = ["Module", "Parameter"]
 
@@ -40,7 +40,7 @@ def _register(v: Value) -> None:
 def _is_param(x: Any) -> bool:
     """A parameter is a leaf Value that requires grad, or did when it was made or first found in a
     module (frozen); a Value made by an op is a cached result, not a weight."""
-    if not isinstance(x, Value) or x._op is not None:
+    if not isinstance(x, Value) or not x.is_leaf:
         return False
     if x.requires_grad:
         _register(x)
@@ -273,13 +273,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """forward(...), with this module appended to the scope that graph pictures group nodes by."""
-        s = _engine.mode.s  # this thread's switches
-        prev = s.scope
-        s.scope = (prev or ()) + (self,)
-        try:
-            return self.forward(*args, **kwargs)
-        finally:
-            s.scope = prev
+        return call_in_scope(self, self.forward, *args, **kwargs)
 
     # ---- state ----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

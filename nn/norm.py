@@ -36,9 +36,13 @@ class Normalize(Op):
     computed again through the graph.
     """
 
-    __slots__ = ("axes", "eps", "pshape", "wshape", "waxes", "stats", "has_w", "has_b", "needs", "vjps")
-    __slots__ += ("_xhat", "_mean", "_var", "_inv", "_done")
+    __slots__ = ("axes", "eps", "pshape", "wshape", "waxes", "stats", "has_w", "has_b", "needs", "_xhat", "_mean", "_var", "_inv", "_done")
     name = "normalize"
+    _xhat: Any
+    _mean: Any
+    _var: Any
+    _inv: Any
+    _done: Any
 
     def __init__(
         self,
@@ -55,9 +59,9 @@ class Normalize(Op):
         self.waxes = tuple(i for i, n in enumerate(pshape) if n == 1)  # the axes weight and bias are broadcast along
         self.has_w, self.has_b, self.needs = has_w, has_b, needs
         rules = [Normalize._vjp_x] + [Normalize._vjp_w] * has_w + [Normalize._vjp_b] * has_b
-        self.vjps = self._vjps = tuple(rules)
+        self.vjps = rules
         self._xhat = self._mean = self._var = self._inv = None
-        self._done: Any = None  # (g, {input: its gradient}): made by the first rule called, taken by each
+        self._done = None  # (g, {input: its gradient}): made by the first rule called, taken by each
 
     def params(self) -> dict[str, Any]:
         return {"eps": self.eps} if self.stats is None else {"eps": self.eps, "stats": "running"}

@@ -46,7 +46,7 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{who}: parameter {i} is a {type(p).__name__}, not a Value")
-            if p._op is not None:
+            if not p.is_leaf:
                 raise ValueError(f"{who}: parameter {i} was computed by {p.op!r}; only leaf Values (parameters) can be optimized")
             if not _is_param(p):  # a constant; a frozen parameter (requires_grad set False later) is fine, and skipped
                 raise ValueError(f"{who}: parameter {i} ({p.label or 'unlabelled'}) has requires_grad=False, so it can never get a gradient")
@@ -58,7 +58,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets `.grad` to None), before the next backward()."""
         for p in self.params:
-            p._grad = None  # p.zero_grad(), without a call per parameter
+            p.grad = None  # p.zero_grad(), without a call per parameter
 
     def step(self) -> None:
         raise NotImplementedError
@@ -69,7 +69,7 @@ class Optimizer:
         for p, st in zip(self.params, self.state):
             if keep is not None and id(p) not in keep:
                 continue
-            g = p._grad
+            g = p.grad
             if g is None:
                 continue
             if type(g) is not np.ndarray:
@@ -130,7 +130,7 @@ class SGD(Optimizer):
             for p in self.params:
                 # NOTE: plain SGD on an array gradient of the parameter's shape and dtype (the common
                 # case) is p -= lr * g in place, without _grads' conversions (a few us a parameter).
-                g, d = p._grad, p._data
+                g, d = p.grad, p.data
                 if type(g) is _ndarray and type(d) is _ndarray and g.shape == d.shape and g.dtype == d.dtype:
                     try:
                         d -= lr * g

@@ -22,9 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
-from autograd.engine import apply1 as _apply1
-from autograd.ops import Op, _call
+from autograd import Op, Value, apply
 
 from .activations import _value
 from .module import Module
@@ -64,7 +62,7 @@ class WindowSum(_Windowed):
         return y if self.scale is None else y * self.scale.astype(y.dtype, copy=False)
 
     def vjp0(self, g, out, x):
-        return _call(WindowScatter(self.win, self.spatial, self.masks, self.scale), g)
+        return WindowScatter(self.win, self.spatial, self.masks, self.scale)(g)
 
 
 class WindowScatter(_Windowed):
@@ -83,7 +81,7 @@ class WindowScatter(_Windowed):
         return self.win.scatter(lambda k, off: g, g.shape[:-d], self.spatial, out, g.dtype, None if masks is None else masks.__getitem__)
 
     def vjp0(self, h, out, g):
-        return _call(WindowSum(self.win, self.spatial, self.masks, self.scale), h)
+        return WindowSum(self.win, self.spatial, self.masks, self.scale)(h)
 
 
 class MaxPool(Op):
@@ -112,7 +110,7 @@ class MaxPool(Op):
     def vjp0(self, g, out, x):
         xd = _d(x)
         spatial = xd.shape[-len(self.win.kernel) :]
-        return _call(WindowScatter(self.win, spatial, self.first_max(xd, _d(out))), g)
+        return WindowScatter(self.win, spatial, self.first_max(xd, _d(out)))(g)
 
     def first_max(self, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
         """One boolean array per window offset: where that offset holds its window's first maximum."""
@@ -147,7 +145,7 @@ class MaxPool(Op):
 
 
 def _d(x: Any) -> Any:
-    return x._data if isinstance(x, Value) else x
+    return x.data if isinstance(x, Value) else x
 
 
 def _pool_params(win: Windows) -> dict[str, Any]:
@@ -256,7 +254,7 @@ def _max_pool(x: Value, a: _PoolArgs, ceil_mode: bool, return_indices: bool, who
     d = len(a.kernel)
     _check_pool_input(x, d, who)  # (unbatched input needs no reshape: the ops work on the last d axes)
     op = MaxPool(a.windows(x.shape[-d:], ceil_mode, who))
-    y = _apply1(op, x)
+    y = apply(op, x)
     if return_indices:
         return y, op.indices(x.data, y.data)
     return y
@@ -267,7 +265,7 @@ def _avg_pool(x: Value, a: _PoolArgs, ceil_mode: bool, count_include_pad: bool, 
     _check_pool_input(x, d, who)
     spatial = x.shape[-d:]
     win = a.windows(spatial, ceil_mode, who)
-    return _apply1(WindowSum(win, spatial, scale=a.scale(spatial, win, count_include_pad, divisor_override)), x)
+    return apply(WindowSum(win, spatial, scale=a.scale(spatial, win, count_include_pad, divisor_override)), x)
 
 
 def max_pool2d(
