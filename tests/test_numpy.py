@@ -146,6 +146,7 @@ CASES = [
     # ---- linear algebra
     Case("norm", S.unary(avoid=(0.0,)), alg.norm, np.linalg.norm),
     Case("norm_vector", S.vector_norm_args(), alg.norm, np.linalg.norm),
+    Case("norm_p", S.vector_norm_args(ords=(3, 0.5, 1.5, -1)), alg.norm, np.linalg.norm),
     Case("norm_matrix", S.matrix_norm_args(), alg.norm, np.linalg.norm),
     Case("inv", S.square_matrices(), alg.inv, np.linalg.inv),
     Case("det", S.square_matrices(), alg.det, np.linalg.det),
@@ -220,7 +221,10 @@ def _torch_pad(x, pad_width, constant_values):
 
 
 def _torch_vector_norm(x, ord, axis, keepdims):
-    return torch.linalg.vector_norm(x, 2 if ord is None else ord, dim=axis, keepdim=keepdims)
+    out = torch.linalg.vector_norm(x, 2 if ord is None else ord, dim=axis, keepdim=keepdims)
+    if ord == 0:  # PyTorch records no graph for the count of nonzeros; ours has gradient 0
+        out = out + (x * 0.0).sum(dim=axis, keepdim=keepdims)
+    return out
 
 
 def _torch_matrix_norm(x, ord, axis, keepdims):
@@ -273,7 +277,7 @@ TORCH = {
     "take_along_axis": lambda x, indices, axis: T.take_along_dim(x, T.from_numpy(indices % x.shape[axis]), axis),
     "matmul": T.matmul, "inner": T.inner, "outer": lambda a, b: T.outer(a.reshape(-1), b.reshape(-1)),
     "tensordot": lambda a, b, axes: T.tensordot(a, b, axes), "einsum": lambda *xs, subscripts: T.einsum(subscripts, *xs),
-    "norm_vector": lambda x, ord, axis, keepdims: _torch_vector_norm(x, ord, axis, keepdims),
+    "norm_vector": _torch_vector_norm, "norm_p": _torch_vector_norm,
     "norm_matrix": _torch_matrix_norm, "inv": T.linalg.inv, "det": T.linalg.det, "solve": _torch_solve,
 }  # fmt: skip
 PARITY = [c for c in CASES if c.name in TORCH]
@@ -353,6 +357,9 @@ def test_conventions_at_kinks_and_ties() -> None:
     np.testing.assert_array_equal(_d(lambda v: anp.max(v), [3.0, 1.0, 3.0]), [0.5, 0.0, 0.5])
     np.testing.assert_array_equal(_d(lambda v: anp.clip(v, 0.0, 1.0), [0.0, 1.0, 2.0]), [1.0, 1.0, 0.0])
     np.testing.assert_array_equal(_d(alg.norm, [0.0, 0.0]), [0.0, 0.0])  # the 2-norm at 0: 0
+    for p in (3, 0.5):  # other p: 0 at zero elements, as PyTorch
+        np.testing.assert_array_equal(_d(lambda v, p=p: alg.norm(v, p), [0.0, 0.0]), [0.0, 0.0])
+        np.testing.assert_array_equal(_d(lambda v, p=p: alg.norm(v, p), [0.0, 2.0]), [0.0, 1.0])
     np.testing.assert_array_equal(_d(lambda v: alg.norm(v, "fro"), np.zeros((2, 2))), np.zeros((2, 2)))
     np.testing.assert_array_equal(_d(anp.std, [2.0, 2.0, 2.0]), [0.0, 0.0, 0.0])  # std at 0: 0 (PyTorch: nan)
     np.testing.assert_array_equal(grad(lambda y: anp.arctan2(y, Value(0.0)))(0.0), 0.0)  # arctan2 at the origin

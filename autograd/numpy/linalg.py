@@ -13,7 +13,7 @@ import numpy as np
 from .. import ops
 from .dispatch import axis_tuple, call, data, has_value, name_errors, shape_of, unwrap
 from .elementwise import abs as _abs
-from .elementwise import power, sign
+from .elementwise import sign
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import sum as _sum
@@ -48,6 +48,29 @@ class Norm2(ops.Sum):
     def vjp0(self, g, out, x):
         outk = self._keep(out, x)
         return self._keep(g, x) * x / ops.where(data(outk) == 0, 1.0, outk)
+
+
+class NormP(ops.Sum):
+    """The p-norm over axis, (sum |x|**p)**(1/p); d/dx = sign(x) (|x| / norm)**(p - 1), taken as 0
+    where x = 0 (also for p < 1, where it is infinite) and at x = 0, as PyTorch."""
+
+    __slots__ = ("p",)
+    name = "norm"
+
+    def __init__(self, axis: Any, keepdims: bool, p: float):
+        super().__init__(axis, keepdims)
+        self.p = p
+
+    def params(self):
+        return {**super().params(), "ord": self.p}
+
+    def forward(self, x):
+        return np.sum(np.abs(x) ** self.p, axis=self.axis, keepdims=self.keepdims) ** (1.0 / self.p)
+
+    def vjp0(self, g, out, x):
+        outk = self._keep(out, x)
+        ratio = _abs(x) / ops.where(data(outk) == 0, 1.0, outk)
+        return self._keep(g, x) * sign(x) * ops.where(data(x) == 0, 1.0, ratio) ** (self.p - 1.0)  # (0 where x = 0: sign)
 
 
 class Inv(ops.Op):
@@ -162,7 +185,7 @@ _VECTOR_ORDS = (None, 2, 1, np.inf, -np.inf, 0)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002 (numpy's name)
     """numpy's vector and matrix norms. Vectors (an int axis, or a 1-D x): ord None/2 (the 2-norm,
     gradient 0 at x = 0), 1, inf, -inf (ties share evenly), 0 (the count of nonzeros, gradient 0), any
-    other p (sum |x|**p)**(1/p). Matrices (a pair of axes, or a 2-D x with ord): 'fro' (gradient 0 at
+    other p (sum |x|**p)**(1/p) (gradient 0 at zero elements, as PyTorch). Matrices (a pair of axes, or a 2-D x with ord): 'fro' (gradient 0 at
     0), 1, -1, inf, -inf. axis=None with ord=None: the 2-norm of all elements. Matrix ord 2, -2 and
     'nuc' (singular values) are not supported on Values."""
     if not has_value(x):
@@ -198,7 +221,7 @@ def _vector_norm(x: Any, ord: Any, ax: int, keepdims: bool) -> Any:
         return _sum(sign(_abs(x)), ax, keepdims=keepdims)  # the count of nonzeros: gradient 0
     if ord == 1:
         return _sum(_abs(x), ax, keepdims=keepdims)
-    return power(_sum(power(_abs(x), float(ord)), ax, keepdims=keepdims), 1.0 / float(ord))
+    return call(NormP(ax, keepdims, float(ord)), x)
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
