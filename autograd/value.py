@@ -327,22 +327,303 @@ class Value:
         """log(softmax(x)) along `axis`, computed stably (log-sum-exp)."""
         return _apply1(_ops.LogSoftmax(axis), self)
 
-    # ---- reductions --------------------------------------------------------
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    # ---- reductions (numpy's axis=/keepdims=, or PyTorch's dim=/keepdim=) ------
+    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
         """Sum over `axis` (all axes when None)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = Value._axis("sum", axis, dim, keepdims, keepdim)
         return _apply1(_SUM if axis is None and not keepdims else _ops.Sum(axis, keepdims), self)
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
         """Mean over `axis` (all axes when None)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = Value._axis("mean", axis, dim, keepdims, keepdim)
         return _apply1(_ops.Mean(axis, keepdims), self)
 
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        """Maximum over `axis`; tied maxima share the gradient evenly."""
+    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
+        """Maximum over `axis`; tied maxima share the gradient evenly. The values only (PyTorch's
+        max(dim) also gives the indices: use argmax)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = Value._axis("max", axis, dim, keepdims, keepdim)
         return _apply1(_ops.Max(axis, keepdims), self)
 
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Value:
-        """Minimum over `axis`; tied minima share the gradient evenly."""
+    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
+        """Minimum over `axis`; tied minima share the gradient evenly (the values only, as max)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = Value._axis("min", axis, dim, keepdims, keepdim)
         return _apply1(_ops.Min(axis, keepdims), self)
+
+    @staticmethod
+    def _axis(name: str, axis: Any, dim: Any, keepdims: bool, keepdim: bool | None) -> tuple[Any, bool]:
+        """numpy's axis/keepdims from either spelling (PyTorch's dim/keepdim)."""
+        if dim is not None:
+            if axis is not None:
+                raise TypeError(f"{name}: give axis or dim, not both")
+            axis = dim
+        if keepdim is not None:
+            if keepdims:
+                raise TypeError(f"{name}: give keepdims or keepdim, not both")
+            keepdims = bool(keepdim)
+        return axis, keepdims
+
+    # The methods below dispatch to autograd.numpy (see docs/numpy.md), imported on first use: it imports this module.
+    def prod(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
+        """Product over `axis`; each element's gradient is the product of the others (zeros included)."""
+        from . import numpy as anp
+
+        axis, keepdims = Value._axis("prod", axis, dim, keepdims, keepdim)
+        return anp.prod(self, axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, *, ddof: float = 0, keepdims: bool = False, dim: Any = None, keepdim: bool | None = None,
+            correction: float | None = None) -> Value:  # fmt: skip
+        """Variance over `axis`, divided by n - ddof: ddof=0 by default, as numpy (PyTorch's default
+        is the unbiased correction=1; pass correction=1 or ddof=1 for it)."""
+        from . import numpy as anp
+
+        axis, keepdims = Value._axis("var", axis, dim, keepdims, keepdim)
+        return anp.var(self, axis, ddof=ddof, keepdims=keepdims, correction=correction)
+
+    def std(self, axis: Any = None, *, ddof: float = 0, keepdims: bool = False, dim: Any = None, keepdim: bool | None = None,
+            correction: float | None = None) -> Value:  # fmt: skip
+        """Standard deviation over `axis` (ddof=0 by default, as numpy; PyTorch's is 1); gradient 0 where it is 0."""
+        from . import numpy as anp
+
+        axis, keepdims = Value._axis("std", axis, dim, keepdims, keepdim)
+        return anp.std(self, axis, ddof=ddof, keepdims=keepdims, correction=correction)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
+        """log(sum(exp(x))) over `axis`, without overflow; its gradient is softmax(x)."""
+        from . import numpy as anp
+
+        axis, keepdims = Value._axis("logsumexp", axis, dim, keepdims, keepdim)
+        return anp.logsumexp(self, axis, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Value:
+        """Running sum along `axis` (None: over the flattened Value, as numpy)."""
+        from . import numpy as anp
+
+        return anp.cumsum(self, Value._axis("cumsum", axis, dim, False, None)[0])
+
+    def cumprod(self, axis: int | None = None, *, dim: int | None = None) -> Value:
+        """Running product along `axis` (None: flattened); right with zeros too."""
+        from . import numpy as anp
+
+        return anp.cumprod(self, Value._axis("cumprod", axis, dim, False, None)[0])
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None) -> Any:
+        """Index of the maximum (of the flattened Value when axis is None): a plain integer array."""
+        axis, keepdims = Value._axis("argmax", axis, dim, keepdims, keepdim)
+        return np.argmax(self.data, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None) -> Any:
+        """Index of the minimum: a plain integer array."""
+        axis, keepdims = Value._axis("argmin", axis, dim, keepdims, keepdim)
+        return np.argmin(self.data, axis=axis, keepdims=keepdims)
+
+    # ---- more elementwise maths (autograd.numpy's functions; kinks as there) --------
+    def sin(self) -> Value:
+        """Sine."""
+        from . import numpy as anp
+
+        return anp.sin(self)
+
+    def cos(self) -> Value:
+        """Cosine."""
+        from . import numpy as anp
+
+        return anp.cos(self)
+
+    def tan(self) -> Value:
+        """Tangent."""
+        from . import numpy as anp
+
+        return anp.tan(self)
+
+    def arcsin(self) -> Value:
+        """Inverse sine on [-1, 1]; the gradient is inf at ±1."""
+        from . import numpy as anp
+
+        return anp.arcsin(self)
+
+    def arccos(self) -> Value:
+        """Inverse cosine on [-1, 1]; the gradient is -inf at ±1."""
+        from . import numpy as anp
+
+        return anp.arccos(self)
+
+    def arctan(self) -> Value:
+        """Inverse tangent."""
+        from . import numpy as anp
+
+        return anp.arctan(self)
+
+    def sinh(self) -> Value:
+        """Hyperbolic sine."""
+        from . import numpy as anp
+
+        return anp.sinh(self)
+
+    def cosh(self) -> Value:
+        """Hyperbolic cosine."""
+        from . import numpy as anp
+
+        return anp.cosh(self)
+
+    def exp2(self) -> Value:
+        """2**x."""
+        from . import numpy as anp
+
+        return anp.exp2(self)
+
+    def expm1(self) -> Value:
+        """e**x - 1, accurate for small x."""
+        from . import numpy as anp
+
+        return anp.expm1(self)
+
+    def log2(self) -> Value:
+        """Base-2 logarithm."""
+        from . import numpy as anp
+
+        return anp.log2(self)
+
+    def log10(self) -> Value:
+        """Base-10 logarithm."""
+        from . import numpy as anp
+
+        return anp.log10(self)
+
+    def log1p(self) -> Value:
+        """log(1 + x), accurate for small x."""
+        from . import numpy as anp
+
+        return anp.log1p(self)
+
+    def square(self) -> Value:
+        """x * x."""
+        return self * self
+
+    def reciprocal(self) -> Value:
+        """1 / x."""
+        return 1.0 / self
+
+    def pow(self, exponent: Any) -> Value:
+        """x ** exponent (PyTorch's name for **)."""
+        return self**exponent
+
+    def sign(self) -> Value:
+        """-1, 0 or 1; gradient 0 everywhere (also at 0)."""
+        from . import numpy as anp
+
+        return anp.sign(self)
+
+    def floor(self) -> Value:
+        """Round down; gradient 0 everywhere."""
+        from . import numpy as anp
+
+        return anp.floor(self)
+
+    def ceil(self) -> Value:
+        """Round up; gradient 0 everywhere."""
+        from . import numpy as anp
+
+        return anp.ceil(self)
+
+    def round(self, decimals: int = 0) -> Value:
+        """Round to `decimals` places, halves to even; gradient 0 everywhere."""
+        from . import numpy as anp
+
+        return anp.round(self, decimals)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Value:  # noqa: A002 (PyTorch's names)
+        """x limited to [min, max] (PyTorch's name for clip; bounds may be numbers, arrays or Values)."""
+        from . import numpy as anp
+
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        return anp.clip(self, min, max)
+
+    # ---- more shapes (numpy's names, and PyTorch's) ---------------------------------
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for size)."""
+        return int(self.size)
+
+    def ravel(self) -> Value:
+        """The elements as a 1-D Value."""
+        return _apply1(_ops.Reshape((-1,)), self)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Value:
+        """Axes start_dim..end_dim merged into one (all of them by default: numpy's flatten; a 0-d Value becomes 1-D)."""
+        from .numpy.dispatch import axis_index
+
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = axis_index("flatten", start_dim, self.ndim), axis_index("flatten", end_dim, self.ndim)
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
+        shape = self.shape
+        return self.reshape(shape[:s] + (int(np.prod(shape[s : e + 1])),) + shape[e + 1 :])
+
+    def view(self, *shape: Any) -> Value:
+        """PyTorch's name for reshape."""
+        return self.reshape(*shape)
+
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Value:
+        """Axes of size 1 removed (all when None); naming an axis of another size is an error, as in
+        numpy (PyTorch leaves it)."""
+        from . import numpy as anp
+
+        return anp.squeeze(self, Value._axis("squeeze", axis, dim, False, None)[0])
+
+    def unsqueeze(self, dim: int) -> Value:
+        """A new axis of size 1 at `dim` (numpy's expand_dims)."""
+        from . import numpy as anp
+
+        return anp.expand_dims(self, dim)
+
+    def permute(self, *dims: Any) -> Value:
+        """Axes in the order `dims`, a permutation of all of them (PyTorch's name; numpy's transpose(axes))."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if sorted(d % self.ndim if isinstance(d, int) and self.ndim else d for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {dims} must name each of the {self.ndim} axes once (shape {self.shape})")
+        return self.transpose(dims)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Value:
+        """Two axes exchanged (PyTorch's transpose(dim0, dim1); this transpose is numpy's)."""
+        from . import numpy as anp
+
+        return anp.swapaxes(self, axis1, axis2)
+
+    def flip(self, axis: Any = None, *, dims: Any = None) -> Value:
+        """The order of the elements reversed along `axis` (or PyTorch's `dims`; all axes when None)."""
+        from . import numpy as anp
+
+        return anp.flip(self, Value._axis("flip", axis, dims, False, None)[0])
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Value:
+        """Each element repeated along `axis` (numpy's repeat; PyTorch's x.repeat(*sizes) is np.tile)."""
+        from . import numpy as anp
+
+        return anp.repeat(self, repeats, axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Value:
+        """The diagonal of the (axis1, axis2) planes, as a new last axis."""
+        from . import numpy as anp
+
+        return anp.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Value:
+        """The sum along the diagonal."""
+        from . import numpy as anp
+
+        return anp.trace(self, offset, axis1, axis2)
+
+    def dot(self, b: Any) -> Value:
+        """numpy's dot(self, b)."""
+        from . import numpy as anp
+
+        return anp.dot(self, b)
 
     # ---- shape -------------------------------------------------------------
     def reshape(self, *shape: Any) -> Value:

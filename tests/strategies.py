@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -20,6 +21,11 @@ __all__ = [
     "unary", "away_from_zero", "binary", "axes", "reduction", "distinct_reduction", "matmul_pair", "linear_args", "getitem_args",
     "reshape_args", "transpose_args", "concat_args", "stack_args", "where_args", "clip_args",
     "softmax_args", "cross_entropy_args", "leaky_relu_args", "tie_free_binary", "norm_args", "embedding_args",
+    # autograd.numpy
+    "binary_away", "prod_args", "var_args", "scan_args", "clip_array_args", "axis_args", "moveaxis_args", "squeeze_args",
+    "expand_dims_args", "broadcast_to_args", "flip_args", "roll_args", "tile_args", "repeat_args", "pad_args", "split_args",
+    "join_args", "diagonal_args", "tri_args", "take_along_axis_args", "dot_args", "inner_args", "outer_args", "tensordot_args",
+    "EINSUM_SPECS", "einsum_args", "vector_norm_args", "matrix_norm_args", "square_matrices", "solve_args",
 ]  # fmt: skip
 
 Drawn = tuple[tuple[np.ndarray, ...], dict[str, Any]]
@@ -301,3 +307,318 @@ def pool_args(draw: Any, kind: str, max_side: int = 6) -> Drawn:
 
 
 __all__ += ["conv_args", "pool_args"]
+
+
+# ---- autograd.numpy (tests/test_numpy.py) ---------------------------------------------------------
+
+
+def _signs(a: np.ndarray) -> np.ndarray:
+    """a with alternating signs (a's magnitudes kept): both signs, never crossing 0."""
+    return a * np.where(np.arange(a.size).reshape(a.shape) % 2, -1.0, 1.0)
+
+
+@st.composite
+def binary_away(draw: Any, avoid0: tuple[float, ...] = (), avoid1: tuple[float, ...] = ()) -> Drawn:
+    """Two broadcastable arrays, each away from its own points (arctan2: y off its branch cut, x off 0)."""
+    s0, s1 = draw(broadcastable_shapes(2))
+    return (draw(arrays(s0, avoid=avoid0)), draw(arrays(s1, avoid=avoid1))), {}
+
+
+@st.composite
+def prod_args(draw: Any, one_zero: bool = False, scan: bool = False) -> Drawn:
+    """An array of magnitudes in [0.5, 1.5] (both signs; products stay moderate), with exactly one element
+    set to 0 when `one_zero`; then an axis and keepdims (prod), or an axis or None (cumprod, `scan`)."""
+    a = _signs(draw(arrays(shapes(min_dims=1 if one_zero else 0), 0.5, 1.5)))
+    if one_zero:
+        a.reshape(-1)[draw(st.integers(0, a.size - 1))] = 0.0
+    if scan:
+        return (a,), {"axis": draw(st.none() | st.integers(-a.ndim, a.ndim - 1)) if a.ndim else None}
+    return (a,), {"axis": draw(axes(a.ndim)), "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def clip_array_args(draw: Any) -> Drawn:
+    """x, lo and hi of broadcastable shapes with lo < hi everywhere and x at least 0.1 from both bounds."""
+    sx, slo, shi = draw(broadcastable_shapes(3))
+    x, lo, hi = draw(arrays(sx)), draw(arrays(slo, -2.0, -0.25)), draw(arrays(shi, 0.25, 2.0))
+    assume(np.all(np.abs(x - lo) >= 0.1) and np.all(np.abs(x - hi) >= 0.1))
+    return (x, lo, hi), {}
+
+
+@st.composite
+def var_args(draw: Any, distinct: bool = False) -> Drawn:
+    """An array, an axis, keepdims, and a ddof below the number of elements reduced (distinct values for std: no kink at 0)."""
+    a = draw(distinct_arrays(shapes()) if distinct else arrays(shapes()))
+    axis = draw(axes(a.ndim))
+    ax = tuple(range(a.ndim)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    n = int(np.prod([a.shape[i] for i in ax]))
+    return (a,), {"axis": axis, "keepdims": draw(st.booleans()), "ddof": draw(st.integers(0, max(n - 1, 0)))}
+
+
+@st.composite
+def scan_args(draw: Any, lo: float = -3.0, hi: float = 3.0) -> Drawn:
+    """An array and an axis for cumsum (None: flattened)."""
+    a = draw(arrays(shapes(), lo, hi))
+    return (a,), {"axis": draw(st.none() | st.integers(-a.ndim, a.ndim - 1)) if a.ndim else None}
+
+
+@st.composite
+def axis_args(draw: Any, min_dims: int = 1, count: int = 1) -> Drawn:
+    """An array and `count` distinct axes of it, as params axis1, axis2 (count 2) or axis (count 1)."""
+    a = draw(arrays(shapes(min_dims=max(min_dims, count))))
+    picks = draw(st.permutations(range(a.ndim)))[:count]
+    negate = [draw(st.booleans()) for _ in picks]
+    chosen = [p - a.ndim if n else p for p, n in zip(picks, negate)]
+    return (a,), ({"axis": chosen[0]} if count == 1 else {"axis1": chosen[0], "axis2": chosen[1]})
+
+
+@st.composite
+def moveaxis_args(draw: Any) -> Drawn:
+    """An array, source axes and as many destination axes (an int or a tuple)."""
+    a = draw(arrays(shapes(min_dims=1)))
+    k = draw(st.integers(1, a.ndim))
+    src, dst = draw(st.permutations(range(a.ndim)))[:k], draw(st.permutations(range(a.ndim)))[:k]
+    if k == 1 and draw(st.booleans()):
+        return (a,), {"source": src[0], "destination": dst[0] - a.ndim}
+    return (a,), {"source": tuple(src), "destination": tuple(dst)}
+
+
+@st.composite
+def squeeze_args(draw: Any) -> Drawn:
+    """An array with some axes of size 1, and None or some of those axes."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=3))
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    axis = None
+    if ones and draw(st.booleans()):
+        picked = draw(st.lists(st.sampled_from(ones), min_size=1, unique=True))
+        axis = picked[0] - len(shape) if len(picked) == 1 else tuple(picked)
+    return (draw(arrays(shape)),), {"axis": axis}
+
+
+@st.composite
+def expand_dims_args(draw: Any) -> Drawn:
+    """An array and new axis positions (an int, negative too, or a tuple)."""
+    a = draw(arrays(shapes(max_dims=2)))
+    k = draw(st.integers(1, 2))
+    out_nd = a.ndim + k
+    pos = draw(st.lists(st.integers(-out_nd, out_nd - 1), min_size=k, max_size=k, unique_by=lambda p: p % out_nd))
+    return (a,), {"axis": pos[0] if k == 1 else tuple(pos)}
+
+
+@st.composite
+def broadcast_to_args(draw: Any) -> Drawn:
+    """An array and a shape it broadcasts to."""
+    target = draw(shapes(max_dims=3))
+    return (draw(arrays(draw(hnp.broadcastable_shapes(target, max_dims=len(target))))),), {"shape": target}
+
+
+@st.composite
+def flip_args(draw: Any) -> Drawn:
+    a = draw(arrays(shapes()))
+    return (a,), {"axis": draw(axes(a.ndim))}
+
+
+@st.composite
+def roll_args(draw: Any) -> Drawn:
+    """An array and a shift: over the flattened array, along one axis, or a tuple of shifts along a tuple of axes."""
+    a = draw(arrays(shapes(min_dims=1)))
+    kind = draw(st.sampled_from(["flat", "one", "many"]))
+    if kind == "flat":
+        return (a,), {"shift": draw(st.integers(-5, 5)), "axis": None}
+    if kind == "one":
+        return (a,), {"shift": draw(st.integers(-5, 5)), "axis": draw(st.integers(-a.ndim, a.ndim - 1))}
+    ax = tuple(draw(st.permutations(range(a.ndim)))[: draw(st.integers(1, a.ndim))])
+    return (a,), {"shift": tuple(draw(st.integers(-4, 4)) for _ in ax), "axis": ax}
+
+
+@st.composite
+def tile_args(draw: Any) -> Drawn:
+    a = draw(arrays(shapes(max_dims=2, max_side=3)))
+    reps = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple))
+    return (a,), {"reps": reps[0] if len(reps) == 1 and draw(st.booleans()) else reps}
+
+
+@st.composite
+def repeat_args(draw: Any) -> Drawn:
+    """An array, repeats (a count, or one count per element along the axis, 0 included), and an axis (None: flattened)."""
+    a = draw(arrays(shapes(max_dims=3, max_side=3)))
+    axis = draw(st.none() | st.integers(-a.ndim, a.ndim - 1)) if a.ndim else None
+    n = a.size if axis is None else a.shape[axis]
+    per = draw(st.booleans())
+    repeats = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))) if per else draw(st.integers(0, 3))
+    return (a,), {"repeats": repeats, "axis": axis}
+
+
+@st.composite
+def pad_args(draw: Any) -> Drawn:
+    """An array, a pad_width in one of numpy's forms (an int, a pair, a pair per axis), and a constant."""
+    a = draw(arrays(shapes(min_dims=1)))
+    form = draw(st.sampled_from(["int", "pair", "per_axis"]))
+    small = st.integers(0, 2)
+    width: Any = {"int": draw(small), "pair": (draw(small), draw(small)), "per_axis": tuple((draw(small), draw(small)) for _ in range(a.ndim))}[form]
+    return (a,), {"pad_width": width, "constant_values": draw(st.sampled_from([0.0, 1.5, -2.0]))}
+
+
+@st.composite
+def split_args(draw: Any, equal: bool = True) -> Drawn:
+    """An array, sections (dividing the axis when `equal`) or sorted cut indices, and an axis."""
+    a = draw(arrays(shapes(min_dims=1, max_side=5)))
+    axis = draw(st.integers(-a.ndim, a.ndim - 1))
+    n = a.shape[axis]
+    if draw(st.booleans()):
+        ios: Any = draw(st.sampled_from([k for k in range(1, n + 1) if n % k == 0] if equal else list(range(1, n + 2))))
+    else:
+        ios = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+    return (a,), {"indices_or_sections": ios, "axis": axis}
+
+
+@st.composite
+def join_args(draw: Any, axis: int) -> Drawn:
+    """1 to 3 arrays for hstack (axis=1) or vstack (axis=0): 1-D ones (of any lengths for hstack, one for vstack),
+    or N-D ones that agree but on the joined axis."""
+    nd = draw(st.integers(1, 3))
+    base = list(draw(shapes(min_dims=nd, max_dims=nd)))
+    joined = 0 if nd == 1 else axis
+    xs = []
+    for _ in range(draw(st.integers(1, 3))):
+        s = list(base)
+        if not (nd == 1 and axis == 0):
+            s[joined] = draw(st.integers(1, 3))
+        xs.append(draw(arrays(tuple(s))))
+    return tuple(xs), {}
+
+
+@st.composite
+def diagonal_args(draw: Any) -> Drawn:
+    """An array of 2 or 3 dimensions, an offset (beyond the edges too) and two distinct axes."""
+    (a,), ax = draw(axis_args(min_dims=2, count=2))
+    return (a,), {"offset": draw(st.integers(-3, 3)), **ax}
+
+
+@st.composite
+def tri_args(draw: Any) -> Drawn:
+    a = draw(arrays(shapes(min_dims=1)))
+    return (a,), {"k": draw(st.integers(-2, 2))}
+
+
+@st.composite
+def take_along_axis_args(draw: Any) -> Drawn:
+    """An array, integer indices of the same ndim (repeats and negatives likely; other axes 1 or equal), and an axis."""
+    a = draw(arrays(shapes(min_dims=1)))
+    axis = draw(st.integers(-a.ndim, a.ndim - 1))
+    n = a.shape[axis]
+    shape = tuple(draw(st.integers(0, 4)) if d == axis % a.ndim else draw(st.sampled_from([1, s])) for d, s in enumerate(a.shape))
+    idx = draw(hnp.arrays(np.int64, shape, elements=st.integers(-n, n - 1)))
+    return (a,), {"indices": idx, "axis": axis}
+
+
+@st.composite
+def dot_args(draw: Any) -> Drawn:
+    """Operands of numpy's dot: 0-d with anything, 1-D and 2-D pairs, N-D with 1-D or N-D (a's last axis against b's second-to-last)."""
+    nd_a, nd_b = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    k = draw(st.integers(1, 3))
+    side = st.integers(1, 3)
+    sa = () if nd_a == 0 else tuple(draw(side) for _ in range(nd_a - 1)) + (k,)
+    sb = () if nd_b == 0 else (k,) if nd_b == 1 else tuple(draw(side) for _ in range(nd_b - 2)) + (k, draw(side))
+    return (draw(arrays(sa)), draw(arrays(sb))), {}
+
+
+@st.composite
+def inner_args(draw: Any) -> Drawn:
+    k = draw(st.integers(1, 3))
+    sa = draw(shapes(max_dims=2)) + (k,)
+    sb = draw(shapes(max_dims=1)) + (k,)
+    return (draw(arrays(sa)), draw(arrays(sb))), {}
+
+
+@st.composite
+def outer_args(draw: Any) -> Drawn:
+    return (draw(arrays(shapes(max_dims=2))), draw(arrays(shapes(max_dims=2)))), {}
+
+
+@st.composite
+def tensordot_args(draw: Any) -> Drawn:
+    """Two arrays and axes: an int (a's last n against b's first n) or a pair of axis lists."""
+    k = draw(st.integers(0, 2))
+    summed = tuple(draw(st.integers(1, 3)) for _ in range(k))
+    fa, fb = draw(shapes(max_dims=2)), draw(shapes(max_dims=2))
+    if draw(st.booleans()):
+        return (draw(arrays(fa + summed)), draw(arrays(summed + fb))), {"axes": k}
+    pa, pb = draw(st.permutations(range(len(fa) + k))), draw(st.permutations(range(len(fb) + k)))
+    sa, sb = [0] * (len(fa) + k), [0] * (len(fb) + k)
+    for i, n in enumerate(fa + summed):
+        sa[pa[i]] = n
+    for i, n in enumerate(summed + fb):
+        sb[pb[i]] = n
+    return (draw(arrays(tuple(sa))), draw(arrays(tuple(sb)))), {"axes": ([pa[len(fa) + i] for i in range(k)], [pb[i] for i in range(k)])}
+
+
+EINSUM_SPECS = [
+    "ij,jk->ik", "i,i->", "i,i", "ij->ji", "ij", "ji", "ii->i", "ii", "iij->ji", "ij->", "ij->j", "ij,ij->ij",
+    "bij,bjk->bik", "i,j->ij", "ij,jk,kl->il", "...ij,...jk->...ik", "...i->...", "i...->...", "ab,b...->a...",
+    "ijk,kj", "ij,j", "i,ij->j",
+]  # fmt: skip
+
+
+@st.composite
+def einsum_args(draw: Any) -> Drawn:
+    """A subscripts string from EINSUM_SPECS and operands fitting it: each letter a length in 1..3, and the
+    broadcast dimensions of '...' of any count, each operand's right-aligned, some of length 1."""
+    spec = draw(st.sampled_from(EINSUM_SPECS))
+    terms = spec.split("->")[0].split(",")
+    sizes = {c: draw(st.integers(1, 3)) for c in sorted(set(spec) - set(".,->"))}
+    ell = tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+    xs = []
+    for t in terms:
+        if "..." in t:
+            pre, post = t.split("...")
+            k = draw(st.integers(0, len(ell)))
+            mid = tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in ell[len(ell) - k :])
+            shape = tuple(sizes[c] for c in pre) + mid + tuple(sizes[c] for c in post)
+        else:
+            shape = tuple(sizes[c] for c in t)
+        xs.append(draw(arrays(shape)))
+    return tuple(xs), {"subscripts": spec}
+
+
+@st.composite
+def vector_norm_args(draw: Any, ords: tuple[Any, ...] = (None, 2, 1, np.inf, -np.inf, 0)) -> Drawn:
+    """An array with distinct magnitudes away from 0 (abs has no kink, max/min of |x| no ties), an ord and an axis."""
+    a = _signs(draw(distinct_arrays(shapes(min_dims=1, max_side=3), 0.25, 3.0)))
+    ord_ = draw(st.sampled_from(ords))
+    axis = draw(st.none() | st.integers(-a.ndim, a.ndim - 1)) if a.ndim == 1 else draw(st.integers(-a.ndim, a.ndim - 1))
+    return (a,), {"ord": ord_, "axis": axis, "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def matrix_norm_args(draw: Any) -> Drawn:
+    """A 2-D or 3-D array whose row and column sums of |x| are tie-free, a matrix ord, and two axes (None for 2-D)."""
+    a = _signs(draw(distinct_arrays(shapes(min_dims=2, max_dims=3, max_side=3), 0.25, 3.0)))
+    ord_ = draw(st.sampled_from([None, "fro", 1, -1, np.inf, -np.inf]))
+    if a.ndim == 2 and draw(st.booleans()):
+        axis = None
+    else:
+        axis = tuple(draw(st.permutations(range(a.ndim)))[:2])
+    r, c = (0, 1) if axis is None else axis
+    for over, across in ((r, c), (c, r)):  # (column sums compared across columns, row sums across rows)
+        sums = np.sort(np.moveaxis(np.abs(a).sum(axis=over, keepdims=True), across, -1), axis=-1)
+        assume(sums.shape[-1] < 2 or np.min(np.diff(sums, axis=-1)) > 1e-3)
+    return (a,), {"ord": ord_, "axis": axis, "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def square_matrices(draw: Any, count: int = 1, batch: bool = True) -> Drawn:
+    """`count` well-conditioned square matrices (a random part plus n on the diagonal), batched sometimes."""
+    n = draw(st.integers(1, 3))
+    lead = draw(shapes(max_dims=1, max_side=2)) if batch else ()
+    return tuple(draw(arrays(lead + (n, n), -1.0, 1.0)) + n * np.eye(n) for _ in range(count)), {}
+
+
+@st.composite
+def solve_args(draw: Any) -> Drawn:
+    """A well-conditioned a (..., n, n) and b: (n,), or (..., n, k) with batch axes that broadcast against a's."""
+    n = draw(st.integers(1, 3))
+    ba, bb = draw(broadcastable_shapes(2, max_dims=2, max_side=2))
+    a = draw(arrays(ba + (n, n), -1.0, 1.0)) + n * np.eye(n)
+    b = draw(arrays((n,))) if draw(st.booleans()) else draw(arrays(bb + (n, draw(st.integers(1, 2)))))
+    return (a, b), {}

@@ -15,15 +15,16 @@ import weakref
 
 import numpy as np
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import GradcheckError, Value, grad, gradcheck, gradgradcheck, hessian, hvp, jacobian, jvp, ops, vjp
-from autograd.engine import apply, gradients, toposort
+from autograd.engine import apply
 
 from . import strategies as S
-from .test_ops import CASES, Case
+from .op_table import Case, check_second_order, op_classes, op_types
+from .test_ops import CASES
 
 # Ops the user reaches only through helper functions (or only inside gradient rules).
 EXTRA = [
@@ -36,24 +37,6 @@ EXTRA = [
 TABLE = CASES + EXTRA
 
 
-def _squared(case: Case, arrays: tuple, params: dict):
-    """f(variables) = case(...)**2: its Hessian needs the op's rule to run on a gradient that is itself a Value.
-
-    The op gets computed inputs (v * 1.0), not the leaves: a computed 0-d Value holds a Python float,
-    which a rule must handle too (a comparison of floats is a Python bool, and ~True is -2).
-    """
-    variable = [i for i in range(len(arrays)) if i not in case.consts]
-
-    def f(*vs: Value) -> Value:
-        full = list(arrays)
-        for i, v in zip(variable, vs, strict=True):
-            full[i] = v * 1.0
-        out = case.f(*full, **params)
-        return out * out
-
-    return f, [arrays[i] for i in variable]
-
-
 # ---- every op, to second order ---------------------------------------------------------
 
 
@@ -61,34 +44,12 @@ def _squared(case: Case, arrays: tuple, params: dict):
 @settings(max_examples=5)
 @given(data=st.data())
 def test_second_derivative_of_every_op(case: Case, data: st.DataObject) -> None:
-    arrays, params = data.draw(case.draw, label="inputs")
-    f, inputs = _squared(case, arrays, params)
-    assert gradgradcheck(f, *inputs)
-
-
-def _op_types(case: Case) -> set[type]:
-    """The op classes in the graphs of one example of the row and of its create_graph gradients."""
-    seen: set[type] = set()
-
-    @settings(max_examples=1, derandomize=True, database=None, phases=[Phase.generate])
-    @given(case.draw)
-    def collect(drawn):
-        f, inputs = _squared(case, *drawn)
-        xs = [Value(a) for a in inputs]
-        loss = f(*xs).sum()
-        roots = [loss] + [g for g in gradients(loss, xs, create_graph=True) if g.requires_grad]
-        seen.update(type(n._op) for r in roots for n in toposort(r) if n._op is not None)
-
-    collect()
-    return seen
+    check_second_order(case, data)
 
 
 def test_every_op_class_is_checked_to_second_order() -> None:
-    def subclasses(c: type) -> set[type]:
-        return {s for d in c.__subclasses__() for s in {d} | subclasses(d)}
-
-    defined = {c for c in subclasses(ops.Op) if c.__module__ == "autograd.ops"}
-    seen = set().union(*(_op_types(c) for c in TABLE))
+    defined = op_classes(ops.Op, "autograd.ops")
+    seen = set().union(*(op_types(c) for c in TABLE))
     missing = sorted(c.__name__ for c in defined - seen)
     assert not missing, f"ops without a row in tests/test_ops.py CASES or EXTRA here: {missing}"
 

@@ -5,15 +5,11 @@ inputs from tests/strategies.py (hypothesis shapes and values in the op's safe d
 broadcasting, 0-d, 1-d and batched inputs), runs `f` on Values and `ref` on the same arrays,
 and checks the gradient with `autograd.gradcheck` in float64 (non-scalar outputs through a
 random projection), then runs it again in float32, whose results and gradients must stay
-float32. Inputs listed in `consts` stay plain numpy arrays (a constant operand on either side
-of an operator).
+float32 (tests/op_table.py: the checks, shared with the other op tables). Inputs listed in
+`consts` stay plain numpy arrays (a constant operand on either side of an operator).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,18 +18,10 @@ from hypothesis import strategies as st
 
 import autograd as ag
 import nn
-from autograd import Value, gradcheck
+from autograd import Value
 
 from . import strategies as S
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    draw: st.SearchStrategy[Any]  # -> (arrays, params)
-    f: Callable[..., Any]  # f(*inputs, **params) on Values (and constant arrays)
-    ref: Callable[..., Any]  # the same on numpy arrays
-    consts: tuple[int, ...] = ()
+from .op_table import Case, check_first_order
 
 
 def _sigmoid(x):
@@ -197,28 +185,4 @@ def test_every_public_function_has_a_case():
 @settings(max_examples=20)
 @given(data=st.data())
 def test_op(case: Case, data: st.DataObject) -> None:
-    arrays, params = data.draw(case.draw, label="inputs")
-    args = [a if i in case.consts else Value(a) for i, a in enumerate(arrays)]
-    out = case.f(*args, **params)
-    expected = np.asarray(case.ref(*arrays, **params))
-
-    assert isinstance(out, Value)
-    assert out.shape == expected.shape and out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
-
-    variable = [i for i in range(len(arrays)) if i not in case.consts]
-
-    def f(*vs: Value) -> Value:
-        full = list(arrays)
-        for i, v in zip(variable, vs):
-            full[i] = v
-        return case.f(*full, **params)
-
-    assert gradcheck(f, *[arrays[i] for i in variable])
-
-    # float32 in, float32 out, float32 gradients
-    args32 = [a.astype(np.float32) if i in case.consts else Value(a.astype(np.float32)) for i, a in enumerate(arrays)]
-    out32 = case.f(*args32, **params)
-    assert out32.dtype == np.float32
-    out32.backward(np.ones(out32.shape, np.float32))
-    assert all(v.grad.dtype == np.float32 for v in args32 if isinstance(v, Value))
+    check_first_order(case, data)
