@@ -608,10 +608,10 @@ def matrix_norm_args(draw: Any) -> Drawn:
 
 @st.composite
 def square_matrices(draw: Any, count: int = 1, batch: bool = True) -> Drawn:
-    """`count` well-conditioned square matrices (a random part plus n on the diagonal), batched sometimes."""
+    """`count` well-conditioned square matrices (a random part in [-1, 1] plus n + 1 on the diagonal), batched sometimes."""
     n = draw(st.integers(1, 3))
     lead = draw(shapes(max_dims=1, max_side=2)) if batch else ()
-    return tuple(draw(arrays(lead + (n, n), -1.0, 1.0)) + n * np.eye(n) for _ in range(count)), {}
+    return tuple(draw(arrays(lead + (n, n), -1.0, 1.0)) + (n + 1) * np.eye(n) for _ in range(count)), {}  # strictly diagonally dominant
 
 
 @st.composite
@@ -619,6 +619,6 @@ def solve_args(draw: Any) -> Drawn:
     """A well-conditioned a (..., n, n) and b: (n,), or (..., n, k) with batch axes that broadcast against a's."""
     n = draw(st.integers(1, 3))
     ba, bb = draw(broadcastable_shapes(2, max_dims=2, max_side=2))
-    a = draw(arrays(ba + (n, n), -1.0, 1.0)) + n * np.eye(n)
+    a = draw(arrays(ba + (n, n), -1.0, 1.0)) + (n + 1) * np.eye(n)  # strictly diagonally dominant: never singular
     b = draw(arrays((n,))) if draw(st.booleans()) else draw(arrays(bb + (n, draw(st.integers(1, 2)))))
     return (a, b), {}

@@ -1,5 +1,5 @@
 """The unrolled backward loop (autograd/fastpath.py) computes what the reference one (engine.backprop)
-computes, bit for bit, on every op of the table; and the reference-count check it relies on.
+computes, bit for bit, on every op of the tables (tests/test_ops.py, tests/test_numpy.py); and the reference-count check it relies on.
 
 (The engine's own tests also run on both loops: see the `backward_path` fixture in conftest.py.)
 """
@@ -17,7 +17,11 @@ from hypothesis import strategies as st
 
 from autograd import Op, Value, apply, engine
 
-from .test_ops import CASES, Case
+from .op_table import Case
+from .test_numpy import CASES as NUMPY_CASES
+from .test_ops import CASES as OP_CASES
+
+CASES = [*OP_CASES, *NUMPY_CASES]  # every table of ops
 
 
 def _grads(case: Case, arrays: tuple[np.ndarray, ...], params: dict, up_seed: int, fast: bool, keep: bool) -> list[tuple[str, object]]:
