@@ -63,6 +63,21 @@ def _einsum(spec: str, operands: list[Any]) -> Any:
     return call(Einsum(tuple(lhs.split(",")), out), *operands)
 
 
+def _sizes(ins: list[str], shapes: list[tuple[int, ...]], where: str) -> dict[str, int]:
+    """{letter: its length} over the operands, or a ValueError naming the letter whose lengths disagree."""
+    sizes: dict[str, int] = {}
+    for i, (t, shape) in enumerate(zip(ins, shapes)):
+        own: dict[str, int] = {}
+        for c, n in zip(t, shape):
+            if own.setdefault(c, n) != n:
+                raise ValueError(f"{where}: operand {i} repeats {c!r} on axes of lengths {own[c]} and {n}; a repeated letter takes a diagonal, which needs equal lengths")
+            prev = sizes.get(c, 1)
+            if prev != n and prev != 1 and n != 1:  # (a length of 1 broadcasts, as numpy's einsum allows)
+                raise ValueError(f"{where}: {c!r} has length {prev} in one operand and {n} in operand {i}")
+            sizes[c] = max(prev, n)
+    return sizes
+
+
 def _parse(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
     """The operands' letters (with `...` replaced by letters of its own) and the output's letters, or a
     ValueError saying what does not fit the shapes."""
@@ -89,16 +104,7 @@ def _parse(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], s
         raise ValueError(f"{where}: too many broadcast dimensions for the letters left")
     ell = "".join(free[:span])
     ins = [t.replace("...", ell[span - k :]) for t, k in zip(terms, spans)]
-    sizes: dict[str, int] = {}
-    for i, (t, shape) in enumerate(zip(ins, shapes)):
-        own: dict[str, int] = {}
-        for c, n in zip(t, shape):
-            if own.setdefault(c, n) != n:
-                raise ValueError(f"{where}: operand {i} repeats {c!r} on axes of lengths {own[c]} and {n}; a repeated letter takes a diagonal, which needs equal lengths")
-            prev = sizes.get(c, 1)
-            if prev != n and prev != 1 and n != 1:  # (a length of 1 broadcasts, as numpy's einsum allows)
-                raise ValueError(f"{where}: {c!r} has length {prev} in one operand and {n} in operand {i}")
-            sizes[c] = max(prev, n)
+    sizes = _sizes(ins, shapes, where)
     if out is None:  # implicit: the broadcast dimensions, then the letters used once, in alphabetical order
         counts = "".join(ins)
         out = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell))
