@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     from .workloads import WORKLOADS
 
     only = [s.strip() for s in a.only.split(",") if s.strip()]
-    chosen = [w for w in WORKLOADS if not only or any(w.key.startswith(o) for o in only)]
+    keys = {w.key for w in WORKLOADS}  # an exact key picks that workload alone ('W4 N=1,000'); else a prefix ('W4')
+    chosen = [w for w in WORKLOADS if not only or any(w.key == o if o in keys else w.key.startswith(o) for o in only)]
     out = Path(a.out or ("out/bench-quick" if a.quick else "benchmarks/results"))
     out.mkdir(parents=True, exist_ok=True)
     mach = machine() + f"; {a.threads or 'default'} BLAS/PyTorch thread(s)"
