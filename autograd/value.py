@@ -366,49 +366,37 @@ class Value:
             keepdims = bool(keepdim)
         return axis, keepdims
 
-    # The methods below dispatch to autograd.numpy (see docs/numpy.md), imported on first use: it imports this module.
+    # The methods below dispatch to autograd.numpy (see docs/numpy.md).
     def prod(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
         """Product over `axis`; each element's gradient is the product of the others (zeros included)."""
-        from . import numpy as anp
-
         axis, keepdims = Value._axis("prod", axis, dim, keepdims, keepdim)
-        return anp.prod(self, axis, keepdims=keepdims)
+        return _anp.prod(self, axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, *, ddof: float = 0, keepdims: bool = False, dim: Any = None, keepdim: bool | None = None,
             correction: float | None = None) -> Value:  # fmt: skip
         """Variance over `axis`, divided by n - ddof: ddof=0 by default, as numpy (PyTorch's default
         is the unbiased correction=1; pass correction=1 or ddof=1 for it)."""
-        from . import numpy as anp
-
         axis, keepdims = Value._axis("var", axis, dim, keepdims, keepdim)
-        return anp.var(self, axis, ddof=ddof, keepdims=keepdims, correction=correction)
+        return _anp.var(self, axis, ddof=ddof, keepdims=keepdims, correction=correction)
 
     def std(self, axis: Any = None, *, ddof: float = 0, keepdims: bool = False, dim: Any = None, keepdim: bool | None = None,
             correction: float | None = None) -> Value:  # fmt: skip
         """Standard deviation over `axis` (ddof=0 by default, as numpy; PyTorch's is 1); gradient 0 where it is 0."""
-        from . import numpy as anp
-
         axis, keepdims = Value._axis("std", axis, dim, keepdims, keepdim)
-        return anp.std(self, axis, ddof=ddof, keepdims=keepdims, correction=correction)
+        return _anp.std(self, axis, ddof=ddof, keepdims=keepdims, correction=correction)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Value:
         """log(sum(exp(x))) over `axis`, without overflow; its gradient is softmax(x)."""
-        from . import numpy as anp
-
         axis, keepdims = Value._axis("logsumexp", axis, dim, keepdims, keepdim)
-        return anp.logsumexp(self, axis, keepdims=keepdims)
+        return _anp.logsumexp(self, axis, keepdims=keepdims)
 
     def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Value:
         """Running sum along `axis` (None: over the flattened Value, as numpy)."""
-        from . import numpy as anp
-
-        return anp.cumsum(self, Value._axis("cumsum", axis, dim, False, None)[0])
+        return _anp.cumsum(self, Value._axis("cumsum", axis, dim, False, None)[0])
 
     def cumprod(self, axis: int | None = None, *, dim: int | None = None) -> Value:
         """Running product along `axis` (None: flattened); right with zeros too."""
-        from . import numpy as anp
-
-        return anp.cumprod(self, Value._axis("cumprod", axis, dim, False, None)[0])
+        return _anp.cumprod(self, Value._axis("cumprod", axis, dim, False, None)[0])
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None) -> Any:
         """Index of the maximum (of the flattened Value when axis is None): a plain integer array."""
@@ -423,81 +411,55 @@ class Value:
     # ---- more elementwise maths (autograd.numpy's functions; kinks as there) --------
     def sin(self) -> Value:
         """Sine."""
-        from . import numpy as anp
-
-        return anp.sin(self)
+        return _anp.sin(self)
 
     def cos(self) -> Value:
         """Cosine."""
-        from . import numpy as anp
-
-        return anp.cos(self)
+        return _anp.cos(self)
 
     def tan(self) -> Value:
         """Tangent."""
-        from . import numpy as anp
-
-        return anp.tan(self)
+        return _anp.tan(self)
 
     def arcsin(self) -> Value:
         """Inverse sine on [-1, 1]; the gradient is inf at ±1."""
-        from . import numpy as anp
-
-        return anp.arcsin(self)
+        return _anp.arcsin(self)
 
     def arccos(self) -> Value:
         """Inverse cosine on [-1, 1]; the gradient is -inf at ±1."""
-        from . import numpy as anp
-
-        return anp.arccos(self)
+        return _anp.arccos(self)
 
     def arctan(self) -> Value:
         """Inverse tangent."""
-        from . import numpy as anp
-
-        return anp.arctan(self)
+        return _anp.arctan(self)
 
     def sinh(self) -> Value:
         """Hyperbolic sine."""
-        from . import numpy as anp
-
-        return anp.sinh(self)
+        return _anp.sinh(self)
 
     def cosh(self) -> Value:
         """Hyperbolic cosine."""
-        from . import numpy as anp
-
-        return anp.cosh(self)
+        return _anp.cosh(self)
 
     def exp2(self) -> Value:
         """2**x."""
-        from . import numpy as anp
-
-        return anp.exp2(self)
+        return _anp.exp2(self)
 
     def expm1(self) -> Value:
         """e**x - 1, accurate for small x."""
-        from . import numpy as anp
-
-        return anp.expm1(self)
+        return _anp.expm1(self)
 
     def log2(self) -> Value:
         """Base-2 logarithm."""
-        from . import numpy as anp
-
-        return anp.log2(self)
+        return _anp.log2(self)
 
     def log10(self) -> Value:
         """Base-10 logarithm."""
-        from . import numpy as anp
-
-        return anp.log10(self)
+        return _anp.log10(self)
 
     def log1p(self) -> Value:
         """log(1 + x), accurate for small x."""
-        from . import numpy as anp
-
-        return anp.log1p(self)
+        return _anp.log1p(self)
 
     def square(self) -> Value:
         """x * x."""
@@ -513,35 +475,25 @@ class Value:
 
     def sign(self) -> Value:
         """-1, 0 or 1; gradient 0 everywhere (also at 0)."""
-        from . import numpy as anp
-
-        return anp.sign(self)
+        return _anp.sign(self)
 
     def floor(self) -> Value:
         """Round down; gradient 0 everywhere."""
-        from . import numpy as anp
-
-        return anp.floor(self)
+        return _anp.floor(self)
 
     def ceil(self) -> Value:
         """Round up; gradient 0 everywhere."""
-        from . import numpy as anp
-
-        return anp.ceil(self)
+        return _anp.ceil(self)
 
     def round(self, decimals: int = 0) -> Value:
         """Round to `decimals` places, halves to even; gradient 0 everywhere."""
-        from . import numpy as anp
-
-        return anp.round(self, decimals)
+        return _anp.round(self, decimals)
 
     def clamp(self, min: Any = None, max: Any = None) -> Value:  # noqa: A002 (PyTorch's names)
         """x limited to [min, max] (PyTorch's name for clip; bounds may be numbers, arrays or Values)."""
-        from . import numpy as anp
-
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        return anp.clip(self, min, max)
+        return _anp.clip(self, min, max)
 
     # ---- more shapes (numpy's names, and PyTorch's) ---------------------------------
     def numel(self) -> int:
@@ -554,11 +506,9 @@ class Value:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Value:
         """Axes start_dim..end_dim merged into one (all of them by default: numpy's flatten; a 0-d Value becomes 1-D)."""
-        from .numpy.dispatch import axis_index
-
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = axis_index("flatten", start_dim, self.ndim), axis_index("flatten", end_dim, self.ndim)
+        s, e = _anp.dispatch.axis_index("flatten", start_dim, self.ndim), _anp.dispatch.axis_index("flatten", end_dim, self.ndim)
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
         shape = self.shape
@@ -571,15 +521,11 @@ class Value:
     def squeeze(self, axis: Any = None, *, dim: Any = None) -> Value:
         """Axes of size 1 removed (all when None); naming an axis of another size is an error, as in
         numpy (PyTorch leaves it)."""
-        from . import numpy as anp
-
-        return anp.squeeze(self, Value._axis("squeeze", axis, dim, False, None)[0])
+        return _anp.squeeze(self, Value._axis("squeeze", axis, dim, False, None)[0])
 
     def unsqueeze(self, dim: int) -> Value:
         """A new axis of size 1 at `dim` (numpy's expand_dims)."""
-        from . import numpy as anp
-
-        return anp.expand_dims(self, dim)
+        return _anp.expand_dims(self, dim)
 
     def permute(self, *dims: Any) -> Value:
         """Axes in the order `dims`, a permutation of all of them (PyTorch's name; numpy's transpose(axes))."""
@@ -591,39 +537,27 @@ class Value:
 
     def swapaxes(self, axis1: int, axis2: int) -> Value:
         """Two axes exchanged (PyTorch's transpose(dim0, dim1); this transpose is numpy's)."""
-        from . import numpy as anp
-
-        return anp.swapaxes(self, axis1, axis2)
+        return _anp.swapaxes(self, axis1, axis2)
 
     def flip(self, axis: Any = None, *, dims: Any = None) -> Value:
         """The order of the elements reversed along `axis` (or PyTorch's `dims`; all axes when None)."""
-        from . import numpy as anp
-
-        return anp.flip(self, Value._axis("flip", axis, dims, False, None)[0])
+        return _anp.flip(self, Value._axis("flip", axis, dims, False, None)[0])
 
     def repeat(self, repeats: Any, axis: int | None = None) -> Value:
         """Each element repeated along `axis` (numpy's repeat; PyTorch's x.repeat(*sizes) is np.tile)."""
-        from . import numpy as anp
-
-        return anp.repeat(self, repeats, axis)
+        return _anp.repeat(self, repeats, axis)
 
     def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Value:
         """The diagonal of the (axis1, axis2) planes, as a new last axis."""
-        from . import numpy as anp
-
-        return anp.diagonal(self, offset, axis1, axis2)
+        return _anp.diagonal(self, offset, axis1, axis2)
 
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Value:
         """The sum along the diagonal."""
-        from . import numpy as anp
-
-        return anp.trace(self, offset, axis1, axis2)
+        return _anp.trace(self, offset, axis1, axis2)
 
     def dot(self, b: Any) -> Value:
         """numpy's dot(self, b)."""
-        from . import numpy as anp
-
-        return anp.dot(self, b)
+        return _anp.dot(self, b)
 
     # ---- shape -------------------------------------------------------------
     def reshape(self, *shape: Any) -> Value:
@@ -712,6 +646,7 @@ def _lift(x: Any) -> Value:
 
 
 from . import engine as _engine  # noqa: E402  (engine and ops need Value defined first)
+from . import numpy as _anp  # noqa: E402  (autograd.numpy: the functions the methods below the operators call)
 from . import ops as _ops  # noqa: E402
 from .engine import apply1 as _apply1  # noqa: E402
 from .engine import apply2 as _apply2  # noqa: E402
