@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["BENCH_CLOCK"] = "wall"
     from .workloads import WORKLOADS
 
-    only = [s.strip() for s in a.only.split(",") if s.strip()]
+    only = [s.strip() for s in re.split(r",(?!\d)", a.only) if s.strip()]  # (a comma before a digit is part of a key: W4 N=1,000)
     keys = {w.key for w in WORKLOADS}  # an exact key picks that workload alone ('W4 N=1,000'); else a prefix ('W4')
     chosen = [w for w in WORKLOADS if not only or any(w.key == o if o in keys else w.key.startswith(o) for o in only)]
     out = Path(a.out or ("out/bench-quick" if a.quick else "benchmarks/results"))
