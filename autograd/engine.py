@@ -375,11 +375,13 @@ def apply(op: Any, *inputs: Any) -> Value:
         raise TypeError(f"apply: the op must be an instance of an autograd.Op subclass, got {type(op).__name__}")
     if len(inputs) > len(rules):  # (fewer is fine: an op may take optional trailing inputs, as conv its bias)
         raise TypeError(f"apply: {op.label()} has {len(rules)} gradient rule(s) (vjp0, vjp1, ...), one per input, but was given {len(inputs)} inputs")
-    xs = [x if isinstance(x, Value) else _lift(x) for x in inputs]
-    if len(xs) == 1:
-        return apply1(op, xs[0])
-    if len(xs) == 2:
-        return apply2(op, xs[0], xs[1])
+    if len(inputs) == 1:
+        x = inputs[0]
+        return apply1(op, x if type(x) is Value else _lift(x))
+    if len(inputs) == 2:
+        x, y = inputs
+        return apply2(op, x if type(x) is Value else _lift(x), y if type(y) is Value else _lift(y))
+    xs = [x if type(x) is Value else _lift(x) for x in inputs]
     raw = [operand(x._data, op._floats) for x in xs]
     try:
         data = op.forward(*raw)

@@ -108,7 +108,7 @@ class Value:
             return g
         d = self._data
         if type(g) is np.ndarray:
-            if type(d) is np.ndarray and g.dtype != d.dtype:
+            if type(d) is np.ndarray and g.dtype is not d.dtype and g.dtype != d.dtype:  # (`is`: the common case, cheaply)
                 # float32 data keeps float32 gradients (as in PyTorch), though float64 met it downstream
                 self._grad = g = g.astype(d.dtype)
             return g

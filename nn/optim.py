@@ -130,8 +130,8 @@ class SGD(Optimizer):
             for p in self.params:
                 # NOTE: plain SGD on an array gradient of the parameter's shape and dtype (the common
                 # case) is p -= lr * g in place, without _grads' conversions (a few us a parameter).
-                g, d = p.grad, p.data
-                if type(g) is _ndarray and type(d) is _ndarray and g.shape == d.shape and g.dtype == d.dtype:
+                g, d = p.grad, p.data  # (.grad is in the data's float type)
+                if type(g) is _ndarray and g.shape == d.shape:
                     try:
                         d -= lr * g
                         continue
