@@ -25,6 +25,7 @@ from autograd import Op, Value, apply
 
 from . import init
 from .activations import _value
+from .checks import positive_int
 from .module import Module, Parameter
 from .windows import Ints, Windows, ntuple, who_name
 
@@ -193,12 +194,6 @@ def _windows(kernel: Ints, stride: Any, padding: Any, dilation: Any, who: Any) -
     return Windows(kernel, st, dil, lo, hi)
 
 
-def _check_groups(groups: Any, who: Any) -> int:
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{who_name(who)}: groups must be a positive int, got {groups!r}")
-    return int(groups)
-
-
 def _check_input(x: Value, wshape: Ints, groups: int, win: Windows, who: Any) -> bool:
     """Checks x against the weight and the windows; True when x is batched."""
     d = len(win.kernel)
@@ -243,7 +238,7 @@ def _convnd(d: int, fname: str, input: Any, weight: Any, bias: Any, stride: Any,
         )
     if not all(w.shape):
         raise ValueError(f"{fname}: weight of shape {w.shape} has no elements")
-    groups = _check_groups(groups, fname)
+    groups = positive_int(groups, "groups", fname)
     if w.shape[0] % groups:
         raise ValueError(f"{fname}: out_channels (weight.shape[0] = {w.shape[0]}) must be divisible by groups ({groups})")
     b = None
@@ -296,17 +291,14 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         name, d = type(self).__name__, self._d
-        for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name}: {what} must be a positive int, got {v!r}")
-        self.groups = _check_groups(groups, name)
-        if in_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
-        if out_channels % groups:
-            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+        self.in_channels = positive_int(in_channels, "in_channels", name)
+        self.out_channels = positive_int(out_channels, "out_channels", name)
+        self.groups = positive_int(groups, "groups", name)
+        for what, n in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
+            if n % self.groups:
+                raise ValueError(f"{name}: {what} ({n}) must be divisible by groups ({self.groups})")
         if padding_mode != "zeros":
             raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; only 'zeros' (PyTorch's default) is")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = ntuple(kernel_size, d, "kernel_size", name)
         self.stride = ntuple(stride, d, "stride", name)
         self.dilation = ntuple(dilation, d, "dilation", name)
