@@ -96,7 +96,7 @@ class MaxPool(Op):
         self.win = win
 
     def params(self) -> dict[str, Any]:
-        return _pool_params(self.win)
+        return {"kernel": self.win.kernel, **self.win.params()}
 
     def forward(self, x):
         xp = self.win.pad(x, -np.inf)
@@ -145,16 +145,8 @@ class MaxPool(Op):
 
 
 def _d(x: Any) -> Any:
+    """A Value's data, or x itself (the windows' maxima are constants of the rule)."""
     return x.data if isinstance(x, Value) else x
-
-
-def _pool_params(win: Windows) -> dict[str, Any]:
-    p: dict[str, Any] = {"kernel": win.kernel, "stride": win.stride}
-    if any(win.lo) or any(win.hi):
-        p["padding"] = win.lo if win.lo == win.hi else (win.lo, win.hi)
-    if any(d != 1 for d in win.dilation):
-        p["dilation"] = win.dilation
-    return p
 
 
 # ---- arguments and checks ---------------------------------------------------------------------------
