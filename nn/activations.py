@@ -42,39 +42,42 @@ class Tanh(Module):
         return _value(x).tanh()
 
 
-def _inplace(inplace: bool) -> str:
-    """PyTorch's `inplace` flag, accepted so PyTorch code runs: the result is always a new Value
-    (the engine has no in-place ops), so outputs and gradients are the same; only memory differs."""
-    return "inplace=True" if inplace else ""
-
-
-class ReLU(Module):
-    """max(0, x); gradient 0 at x == 0. The default for hidden layers. (`inplace`: see `_inplace`.)"""
+class _Inplace(Module):
+    """ReLU, LeakyReLU and ELU take PyTorch's `inplace` flag, accepted so PyTorch code runs: the result is
+    always a new Value (the engine has no in-place ops), so outputs and gradients are the same; only memory
+    differs. repr shows it as PyTorch's does, after the other arguments."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = bool(inplace)
 
+    def extra_repr(self) -> str:
+        return self._with_inplace()
+
+    def _with_inplace(self, *args: str) -> str:
+        """The arguments shown, then inplace=True if it was given."""
+        return ", ".join([*args, "inplace=True"] if self.inplace else args)
+
+
+class ReLU(_Inplace):
+    """max(0, x); gradient 0 at x == 0. The default for hidden layers. (`inplace` is accepted, and changes nothing.)"""
+
     def forward(self, x: Any) -> Value:
         return _value(x).relu()
 
-    def extra_repr(self) -> str:
-        return _inplace(self.inplace)
 
-
-class LeakyReLU(Module):
-    """x for x > 0 else negative_slope * x, so negative inputs still pass a little gradient. (`inplace`: see `_inplace`.)"""
+class LeakyReLU(_Inplace):
+    """x for x > 0 else negative_slope * x, so negative inputs still pass a little gradient. (`inplace` is accepted, and changes nothing.)"""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
-        super().__init__()
+        super().__init__(inplace)
         self.negative_slope = float(negative_slope)
-        self.inplace = bool(inplace)
 
     def forward(self, x: Any) -> Value:
         return _value(x).leaky_relu(self.negative_slope)
 
     def extra_repr(self) -> str:
-        return ", ".join(filter(None, [f"negative_slope={self.negative_slope}", _inplace(self.inplace)]))
+        return self._with_inplace(f"negative_slope={self.negative_slope}")
 
 
 class Softmax(Module):
@@ -148,13 +151,12 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class ELU(Module):
-    """x for x > 0 else alpha * (e**x - 1); smooth below 0 and never overflows (gradient alpha at x == 0). (`inplace`: see `_inplace`.)"""
+class ELU(_Inplace):
+    """x for x > 0 else alpha * (e**x - 1); smooth below 0 and never overflows (gradient alpha at x == 0). (`inplace` is accepted, and changes nothing.)"""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
+        super().__init__(inplace)
         self.alpha = float(alpha)
-        self.inplace = bool(inplace)
 
     def forward(self, x: Any) -> Value:
         x = _value(x)
@@ -163,7 +165,7 @@ class ELU(Module):
         return where(pos, x, (neg.exp() - 1) * self.alpha)
 
     def extra_repr(self) -> str:
-        return ", ".join(filter(None, [f"alpha={self.alpha}", _inplace(self.inplace)]))
+        return self._with_inplace(f"alpha={self.alpha}")
 
 
 class Softplus(Module):

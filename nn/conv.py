@@ -25,6 +25,7 @@ from autograd import Op, Value, apply
 
 from . import init
 from .activations import _value
+from .checks import positive_int
 from .module import Module, Parameter
 from .windows import Ints, Windows, ntuple, who_name
 
@@ -56,19 +57,30 @@ def _out_spatial(g: np.ndarray, d: int) -> Ints:
     return tuple(g.shape[2 : 2 + d])
 
 
-class Conv(Op):
+class _ConvOp(Op):
+    """What the convolution and its two adjoints share: the windows and the groups."""
+
+    __slots__ = ("win", "groups")
+    win: Windows
+    groups: int
+
+    def params(self) -> dict[str, Any]:
+        p = self.win.params()
+        if self.groups != 1:
+            p["groups"] = self.groups
+        return p
+
+
+class Conv(_ConvOp):
     """Cross-correlation y[n, o] = sum over c in o's group and kernel offsets k of w[o, c, k] x[n, c, at + k],
     plus b[o] when a bias is given: im2col and one matmul. Inputs x (N, C, *S), w (O, C/groups, *K), b (O,)."""
 
-    __slots__ = ("win", "groups", "_keep", "_cols")
+    __slots__ = ("_keep", "_cols")
     name = "conv"
 
     def __init__(self, win: Windows, groups: int, keep_cols: bool = False) -> None:
         self.win, self.groups, self._keep = win, groups, keep_cols
         self._cols: Any = None
-
-    def params(self) -> dict[str, Any]:
-        return _params(self.win, self.groups)
 
     def forward(self, x, w, b=None):
         cols = _im2col(x, self.win, self.groups)
@@ -85,29 +97,26 @@ class Conv(Op):
         return y.reshape(n, o, *self.win.out_shape(x.shape[2:]))
 
     def vjp0(self, g, out, x, w, b=None):
-        return ConvInputGrad(self.win, self.groups, tuple(np.shape(_d(x))[2:]))(g, w)
+        return ConvInputGrad(self.win, self.groups, tuple(x.shape[2:]))(g, w)
 
     def vjp1(self, g, out, x, w, b=None):
         if self._cols is not None and type(g) is np.ndarray:
-            return _weight_grad(self._cols, g, np.shape(w), self.groups)
-        return ConvWeightGrad(self.win, self.groups, tuple(np.shape(_d(w))))(x, g)
+            return _weight_grad(self._cols, g, w.shape, self.groups)
+        return ConvWeightGrad(self.win, self.groups, tuple(w.shape))(x, g)
 
     def vjp2(self, g, out, x, w, b):
         return g.sum(axis=(0, *range(2, 2 + len(self.win.kernel))))
 
 
-class ConvInputGrad(Op):
+class ConvInputGrad(_ConvOp):
     """The adjoint of Conv in x (a transposed convolution): wᵀ @ g per sample, scattered back into x's
     shape with one strided-slice add per kernel offset (col2im). Inputs g (N, O, *out), w (O, C/groups, *K)."""
 
-    __slots__ = ("win", "groups", "spatial")
+    __slots__ = ("spatial",)
     name = "conv_transpose"
 
     def __init__(self, win: Windows, groups: int, spatial: Ints) -> None:
         self.win, self.groups, self.spatial = win, groups, spatial
-
-    def params(self) -> dict[str, Any]:
-        return _params(self.win, self.groups)
 
     def forward(self, g, w):
         n, o = g.shape[:2]
@@ -122,44 +131,26 @@ class ConvInputGrad(Op):
         return Conv(self.win, self.groups)(h, w)
 
     def vjp1(self, h, out, g, w):
-        return ConvWeightGrad(self.win, self.groups, tuple(np.shape(_d(w))))(h, g)
+        return ConvWeightGrad(self.win, self.groups, tuple(w.shape))(h, g)
 
 
-class ConvWeightGrad(Op):
+class ConvWeightGrad(_ConvOp):
     """The adjoint of Conv in w: sum over the batch of g @ columns(x)ᵀ. Inputs x (N, C, *S), g (N, O, *out)."""
 
-    __slots__ = ("win", "groups", "wshape")
+    __slots__ = ("wshape",)
     name = "conv_weight_grad"
 
     def __init__(self, win: Windows, groups: int, wshape: Ints) -> None:
         self.win, self.groups, self.wshape = win, groups, wshape
 
-    def params(self) -> dict[str, Any]:
-        return _params(self.win, self.groups)
-
     def forward(self, x, g):
         return _weight_grad(_im2col(x, self.win, self.groups), g, self.wshape, self.groups)
 
     def vjp0(self, h, out, x, g):  # <h, ConvW(x, g)> = <Conv(x, h), g>
-        return ConvInputGrad(self.win, self.groups, tuple(np.shape(_d(x))[2:]))(g, h)
+        return ConvInputGrad(self.win, self.groups, tuple(x.shape[2:]))(g, h)
 
     def vjp1(self, h, out, x, g):
         return Conv(self.win, self.groups)(x, h)
-
-
-def _d(x: Any) -> Any:
-    return x.data if isinstance(x, Value) else x
-
-
-def _params(win: Windows, groups: int) -> dict[str, Any]:
-    p: dict[str, Any] = {"stride": win.stride}
-    if any(win.lo) or any(win.hi):
-        p["padding"] = win.lo if win.lo == win.hi else (win.lo, win.hi)
-    if any(d != 1 for d in win.dilation):
-        p["dilation"] = win.dilation
-    if groups != 1:
-        p["groups"] = groups
-    return p
 
 
 # ---- arguments and checks ----------------------------------------------------------------------
@@ -191,12 +182,6 @@ def _windows(kernel: Ints, stride: Any, padding: Any, dilation: Any, who: Any) -
     dil = ntuple(dilation, d, "dilation", who)
     lo, hi = _padding(padding, kernel, st, dil, who)
     return Windows(kernel, st, dil, lo, hi)
-
-
-def _check_groups(groups: Any, who: Any) -> int:
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{who_name(who)}: groups must be a positive int, got {groups!r}")
-    return int(groups)
 
 
 def _check_input(x: Value, wshape: Ints, groups: int, win: Windows, who: Any) -> bool:
@@ -243,7 +228,7 @@ def _convnd(d: int, fname: str, input: Any, weight: Any, bias: Any, stride: Any,
         )
     if not all(w.shape):
         raise ValueError(f"{fname}: weight of shape {w.shape} has no elements")
-    groups = _check_groups(groups, fname)
+    groups = positive_int(groups, "groups", fname)
     if w.shape[0] % groups:
         raise ValueError(f"{fname}: out_channels (weight.shape[0] = {w.shape[0]}) must be divisible by groups ({groups})")
     b = None
@@ -296,17 +281,14 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         name, d = type(self).__name__, self._d
-        for what, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name}: {what} must be a positive int, got {v!r}")
-        self.groups = _check_groups(groups, name)
-        if in_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
-        if out_channels % groups:
-            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+        self.in_channels = positive_int(in_channels, "in_channels", name)
+        self.out_channels = positive_int(out_channels, "out_channels", name)
+        self.groups = positive_int(groups, "groups", name)
+        for what, n in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
+            if n % self.groups:
+                raise ValueError(f"{name}: {what} ({n}) must be divisible by groups ({self.groups})")
         if padding_mode != "zeros":
             raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; only 'zeros' (PyTorch's default) is")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = ntuple(kernel_size, d, "kernel_size", name)
         self.stride = ntuple(stride, d, "stride", name)
         self.dilation = ntuple(dilation, d, "dilation", name)

@@ -11,6 +11,7 @@ import numpy as np
 from autograd import Value
 
 from . import init
+from .checks import positive_int
 
 __all__ = ["DataLoader", "train_test_split"]
 
@@ -36,9 +37,8 @@ class DataLoader:
 
     def __init__(self, X: Any, y: Any = None, batch_size: int = 32, shuffle: bool = False, drop_last: bool = False, *, rng: Any = None) -> None:
         self.X, self.y = _arrays(X, y, "DataLoader")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        self.batch_size, self.shuffle, self.drop_last = int(batch_size), bool(shuffle), bool(drop_last)
+        self.batch_size = positive_int(batch_size, "batch_size", "DataLoader")
+        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self._rng = None if rng is None else init.get_rng(rng)
 
     def __len__(self) -> int:

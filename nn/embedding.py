@@ -7,7 +7,6 @@ padding_idx row gets nothing. The two ops are each other's adjoints, so second d
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from autograd import Op, Value, apply
 
 from . import init
 from .activations import _value
+from .checks import is_int, positive_int
 from .module import Module, Parameter
 
 __all__ = ["Embedding", "embedding"]
@@ -119,7 +119,7 @@ def _padding(padding_idx: Any, rows: int, who: str) -> int | None:
     """padding_idx as a row number in [0, rows) (negative counts from the end, as in PyTorch), or None."""
     if padding_idx is None:
         return None
-    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (numbers.Integral, np.integer)) or not -rows <= padding_idx < rows:
+    if not is_int(padding_idx) or not -rows <= padding_idx < rows:
         raise ValueError(f"{who}: padding_idx must be an int in [-{rows}, {rows - 1}] (within num_embeddings), got {padding_idx!r}")
     return int(padding_idx) % rows
 
@@ -148,10 +148,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *, rng: Any = None) -> None:
         super().__init__()
-        for what, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(n, bool) or not isinstance(n, (numbers.Integral, np.integer)) or n < 1:
-                raise ValueError(f"Embedding: {what} must be a positive int, got {n!r}")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = positive_int(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = positive_int(embedding_dim, "embedding_dim", "Embedding")
         self.padding_idx = _padding(padding_idx, self.num_embeddings, "Embedding")
         self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim)))
         self.reset_parameters(rng=rng)

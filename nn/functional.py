@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, concatenate
+import autograd.numpy as anp
+from autograd import Value
 
 from . import losses as _losses
 from .activations import ELU, GELU, Softplus, _value
@@ -149,27 +150,19 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
         raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}") from None
     if len(counts) % 2 or len(counts) // 2 > x.ndim:
         raise ValueError(f"pad: pad must hold an even number of ints, at most 2 per dimension of the input ({x.ndim}), got {tuple(counts)}")
-    fill = 0.0 if value is None else float(value)
-    sizes = list(x.shape)
-    crop: list[slice] = [slice(None)] * x.ndim
+    widths = [(0, 0)] * x.ndim  # numpy's pad_width
+    crop = [slice(None)] * x.ndim
     for i in range(len(counts) // 2):
         d = x.ndim - 1 - i
-        before, after = counts[2 * i], counts[2 * i + 1]
-        if sizes[d] + before + after < 0:
-            raise ValueError(f"pad: dimension {d} of size {sizes[d]}, padded by {before} and {after}, would have a negative size")
-        crop[d] = slice(max(-before, 0), sizes[d] - max(-after, 0))
+        before, after, n = counts[2 * i], counts[2 * i + 1], x.shape[d]
+        if n + before + after < 0:
+            raise ValueError(f"pad: dimension {d} of size {n}, padded by {before} and {after}, would have a negative size")
+        crop[d] = slice(max(-before, 0), n - max(-after, 0))
+        widths[d] = (max(before, 0), max(after, 0))
     if any(n < 0 for n in counts):
         x = x[tuple(crop)]
-    for i in range(len(counts) // 2):
-        d = x.ndim - 1 - i
-        before, after = max(counts[2 * i], 0), max(counts[2 * i + 1], 0)
-        if before or after:
-            parts = []
-            for n in (before, after):
-                shape = list(x.shape)
-                shape[d] = n
-                parts.append(np.full(shape, fill, dtype=x.dtype))
-            x = concatenate([parts[0], x, parts[1]], axis=d)
+    if any(n > 0 for n in counts):
+        x = anp.pad(x, widths, constant_values=0.0 if value is None else float(value))
     return x
 
 

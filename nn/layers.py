@@ -17,6 +17,7 @@ from autograd.ops import MATMUL_T
 
 from . import init
 from .activations import _name, _value, get_activation
+from .checks import positive_int
 from .module import Module, Parameter
 
 __all__ = ["Linear", "Neuron", "Layer", "MLP", "Sequential", "Dropout", "linear"]
@@ -44,12 +45,6 @@ def _check_width(x: Value, n: int, who: Any) -> None:
         )
 
 
-def _check_size(n: Any, what: str, who: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{who}: {what} must be a positive int, got {n!r}")
-    return int(n)
-
-
 def _init_for(weight: Value, act: Module, rng: Any) -> None:
     """He (normal, fan_in) before a ReLU-family activation, Glorot (uniform) before anything else."""
     name = _name(act)
@@ -69,8 +64,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, rng: Any = None) -> None:
         super().__init__()
-        self.in_features = _check_size(in_features, "in_features", type(self).__name__)
-        self.out_features = _check_size(out_features, "out_features", type(self).__name__)
+        self.in_features = positive_int(in_features, "in_features", type(self).__name__)
+        self.out_features = positive_int(out_features, "out_features", type(self).__name__)
         gen = init.get_rng(rng)
         self.weight = Parameter(np.zeros((self.out_features, self.in_features)))
         # PyTorch's reset_parameters, expression for expression (so the bounds agree to the last bit):
@@ -100,7 +95,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str | Module | None = "sigmoid", *, rng: Any = None) -> None:
         super().__init__()
-        self.nin = _check_size(nin, "nin", "Neuron")
+        self.nin = positive_int(nin, "nin", "Neuron")
         self.activation = get_activation(activation)
         self.weight = Parameter(np.zeros(self.nin))
         _init_for(self.weight, self.activation, init.get_rng(rng))
@@ -159,7 +154,7 @@ class MLP(Module):
         if isinstance(sizes, (int, np.integer)) or not len(sizes):
             raise ValueError(f"MLP: sizes must be a non-empty list of layer widths, e.g. [16, 1], got {sizes!r}")
         gen = init.get_rng(rng)
-        dims = [_check_size(nin, "nin", "MLP")] + [_check_size(n, "every size", "MLP") for n in sizes]
+        dims = [positive_int(nin, "nin", "MLP")] + [positive_int(n, "every size", "MLP") for n in sizes]
         get_activation(activation)  # a misspelt name is an error even when no hidden layer uses it
         acts = [activation] * (len(sizes) - 1) + [output_activation]
         # A module instance given as `activation` is shared by the layers: it has no parameters.

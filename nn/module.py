@@ -65,6 +65,44 @@ def _buffer_array(value: Any, name: str, module: Any) -> np.ndarray | None:
     return value
 
 
+def _checked_arrays(targets: dict[str, Any], given: dict[str, Any], problems: list[str]) -> dict[str, np.ndarray]:
+    """{name: the array to load, in its target's dtype} for the first given name of each parameter or buffer
+    in `targets`; what is wrong with any given entry is appended to `problems` (and it is left out)."""
+    new: dict[str, np.ndarray] = {}
+    first: dict[int, str] = {}  # the first given name of each parameter or buffer
+    for name, p in targets.items():
+        if name not in given:
+            continue
+        v = given[name]
+        what = "parameter" if isinstance(p, Value) else "buffer"
+        try:
+            arr = np.asarray(v.data if isinstance(v, Value) else v)
+        except Exception as e:  # noqa: BLE001 - anything unreadable is one more problem to list
+            problems.append(f"{name}: cannot be read as an array ({type(e).__name__}: {e})")
+            continue
+        problem = _entry_problem(name, what, p, arr)
+        if problem is None and id(p) in first and not np.array_equal(new[first[id(p)]], arr):
+            problem = f"{name}: the same {what} as {first[id(p)]} (tied), but a different array"
+        if problem is not None:
+            problems.append(problem)
+        elif id(p) not in first:  # (another name of a tied one, saying the same: nothing more to load)
+            first[id(p)] = name
+            new[name] = np.array(arr, dtype=p.dtype)
+    return new
+
+
+def _entry_problem(name: str, what: str, target: Value | np.ndarray, arr: np.ndarray) -> str | None:
+    """What keeps arr from loading into target (a real numeric array of its shape; whole numbers for an
+    integer target), or None."""
+    if arr.dtype.kind not in "biuf":
+        return f"{name}: expected a real numeric array, got dtype {arr.dtype}"
+    if arr.shape != target.shape:
+        return f"{name}: shape {arr.shape} in the state dict, but the {what} has shape {target.shape}"
+    if target.dtype.kind in "biu" and arr.dtype.kind == "f" and not (np.isfinite(arr).all() and (arr == np.round(arr)).all()):
+        return f"{name}: the {what} holds integers ({target.dtype}), but the state dict has fractional or non-finite values"
+    return None
+
+
 class LoadResult(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -308,44 +346,24 @@ class Module:
             problems.append(f"missing keys: {missing}")
         if strict and unexpected:
             problems.append(f"unexpected keys: {unexpected}")
-        new: dict[str, np.ndarray] = {}
-        first: dict[int, str] = {}  # the first given name of each parameter or buffer
-        for name, p in targets.items():
-            if name not in given:
-                continue
-            v = given[name]
-            what = "parameter" if isinstance(p, Value) else "buffer"
-            try:
-                arr = np.asarray(v.data if isinstance(v, Value) else v)
-            except Exception as e:  # noqa: BLE001 - anything unreadable is one more problem to list
-                problems.append(f"{name}: cannot be read as an array ({type(e).__name__}: {e})")
-                continue
-            if arr.dtype.kind not in "biuf":
-                problems.append(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
-            elif arr.shape != p.shape:
-                problems.append(f"{name}: shape {arr.shape} in the state dict, but the {what} has shape {p.shape}")
-            elif p.dtype.kind in "biu" and arr.dtype.kind == "f" and not (np.isfinite(arr).all() and (arr == np.round(arr)).all()):
-                problems.append(f"{name}: the {what} holds integers ({p.dtype}), but the state dict has fractional or non-finite values")
-            elif id(p) in first:  # another name of a tied parameter: it must say the same
-                if not np.array_equal(new[first[id(p)]], arr):
-                    problems.append(f"{name}: the same {what} as {first[id(p)]} (tied), but a different array")
-            else:
-                first[id(p)] = name
-                new[name] = np.array(arr, dtype=p.dtype)
+        new = _checked_arrays(targets, given, problems)
         if problems:
             raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__} (nothing was changed): " + "; ".join(problems))
         for name, arr in new.items():
-            p = targets[name]
-            if isinstance(p, Value):
-                p.data = arr
-            elif p.flags.writeable:
-                p[...] = arr  # in place, as PyTorch copies into a buffer: whoever holds the array sees the new numbers
-            else:  # read-only (a broadcast view, say): the array itself is replaced, wherever it is a buffer
-                for m in self.modules():
-                    for k in m.__dict__.get("_buffers", ()):
-                        if m.__dict__[k] is p:
-                            setattr(m, k, arr)
+            self._load_array(targets[name], arr)
         return LoadResult(missing, unexpected)
+
+    def _load_array(self, target: Value | np.ndarray, arr: np.ndarray) -> None:
+        """A checked array into a parameter (its data replaced) or a buffer (copied into)."""
+        if isinstance(target, Value):
+            target.data = arr
+        elif target.flags.writeable:
+            target[...] = arr  # in place, as PyTorch copies into a buffer: whoever holds the array sees the new numbers
+        else:  # read-only (a broadcast view, say): the array itself is replaced, wherever it is a buffer
+            for m in self.modules():
+                for k in m.__dict__.get("_buffers", ()):
+                    if m.__dict__[k] is target:
+                        setattr(m, k, arr)
 
     # ---- printing -------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 from autograd import Op, Value, apply
 
 from .activations import _value
+from .checks import is_int, positive_int
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "batch_norm", "layer_norm"]
@@ -114,48 +115,66 @@ class Normalize(Op):
             done = self._done = (g, self._grads(g, w, want))
         gi = done[1].pop(i, None)
         if gi is None:  # (an input that did not want a gradient when the node was made)
-            gi = self._grads(g, w, tuple(j == i for j in range(3)))[i]
+            gi = self._grads(g, w, (i == 0, i == 1, i == 2))[i]
         if not done[1]:
             self._done = None  # hold on to g no longer than needed
         return gi
 
-    def _grads(self, g: np.ndarray, w: Any, want: tuple[bool, ...]) -> dict[int, Any]:
+    def _grads(self, g: np.ndarray, w: Any, want: tuple[bool, bool, bool]) -> dict[int, Any]:
         """{0: dx, 1: dweight, 2: dbias} on arrays, those in `want`, in as few passes over x as it takes."""
-        xhat, inv, axes, waxes = self._xhat, self._inv, self.axes, self.waxes
+        xhat, axes, waxes = self._xhat, self.axes, self.waxes
         out: dict[int, Any] = {}
-        batch = want[0] and self.stats is None
-        shared = batch and waxes == axes  # batch norm: the sums dx needs are dweight's and dbias's
-        gb = np.add.reduce(g, axis=waxes, keepdims=True) if want[2] or shared else None
-        gxh = g * xhat if want[1] or batch else None
-        gw = np.add.reduce(gxh, axis=waxes, keepdims=True) if want[1] or shared else None
-        if want[1]:
-            out[1] = gw.reshape(self.wshape)
-        if want[2]:
-            out[2] = gb.reshape(self.wshape)
-        if not want[0]:
+        if not (want[0] and self.stats is None):  # dx, if wanted, is a scale (fixed statistics)
+            if want[1]:
+                out[1] = self._reduce_to(g * xhat)
+            if want[2]:
+                out[2] = self._reduce_to(g)
+            if want[0]:
+                out[0] = g * (self._inv * (1.0 if w is None else w.reshape(self.pshape)))
             return out
-        wc = 1.0 if w is None else w.reshape(self.pshape)
-        if self.stats is not None:
-            out[0] = g * (inv * wc)
-            return out
-        k = 1.0 / max(math.prod(xhat.shape[i] for i in axes), 1)
-        if shared:  # dx = inv w (g - k sum(g) - xhat k sum(g xhat))
-            t = np.multiply(xhat, gw * k, out=gxh)
-            dx = np.subtract(g, t, out=t)
-            dx -= gb * k
-            dx *= inv * wc
-        else:  # dx = inv (gx - k sum(gx) - xhat k sum(gx xhat)), gx = g w
-            gx = g if w is None else g * wc
-            if w is not None:
-                np.multiply(gxh, wc, out=gxh)
-            s2 = np.add.reduce(gxh, axis=axes, keepdims=True)
-            s1 = np.add.reduce(gx, axis=axes, keepdims=True)
-            t = np.multiply(xhat, s2 * k, out=gxh)
-            dx = np.subtract(gx, t, out=t)
-            dx -= s1 * k
-            dx *= inv
-        out[0] = dx
+        # batch statistics: dx needs the sums of gx and gx * xhat over `axes`, gx = g * weight
+        gxh = g * xhat  # (overwritten by dx)
+        if waxes == axes:  # batch norm (C > 1): those sums, but for the weight, are dbias's and dweight's
+            gb, gw = np.add.reduce(g, axis=axes, keepdims=True), np.add.reduce(gxh, axis=axes, keepdims=True)
+            if want[1]:
+                out[1] = gw.reshape(self.wshape)
+            if want[2]:
+                out[2] = gb.reshape(self.wshape)
+            out[0] = self._dx_from_sums(g, w, gxh, gb, gw)
+        else:
+            if want[1]:
+                out[1] = self._reduce_to(gxh)
+            if want[2]:
+                out[2] = self._reduce_to(g)
+            out[0] = self._dx(g, w, gxh)
         return out
+
+    def _dx_from_sums(self, g: np.ndarray, w: Any, gxh: np.ndarray, gb: np.ndarray, gw: np.ndarray) -> np.ndarray:
+        """dx = inv w (g - k sum(g) - xhat k sum(g xhat)) from gb = sum(g), gw = sum(g xhat) over `axes`
+        (weight constant along them), k = 1 / their size; written into gxh (g * xhat)."""
+        k = 1.0 / max(math.prod(gxh.shape[i] for i in self.axes), 1)
+        t = np.multiply(self._xhat, gw * k, out=gxh)
+        dx = np.subtract(g, t, out=t)
+        dx -= gb * k
+        dx *= self._inv * (1.0 if w is None else w.reshape(self.pshape))
+        return dx
+
+    def _dx(self, g: np.ndarray, w: Any, gxh: np.ndarray) -> np.ndarray:
+        """dx = inv (gx - k sum(gx) - xhat k sum(gx xhat)), gx = g w, sums over `axes`, k = 1 / their size;
+        written into gxh (g * xhat)."""
+        gx = g
+        if w is not None:
+            wc = w.reshape(self.pshape)
+            gx = g * wc
+            np.multiply(gxh, wc, out=gxh)
+        k = 1.0 / max(math.prod(gxh.shape[i] for i in self.axes), 1)
+        s2 = np.add.reduce(gxh, axis=self.axes, keepdims=True)
+        s1 = np.add.reduce(gx, axis=self.axes, keepdims=True)
+        t = np.multiply(self._xhat, s2 * k, out=gxh)
+        dx = np.subtract(gx, t, out=t)
+        dx -= s1 * k
+        dx *= self._inv
+        return dx
 
     def _vjp_x(self, g: Any, out: Any, *xs: Any) -> Any:
         x, w, _ = self._split(xs)
@@ -215,13 +234,13 @@ def _param_arg(p: Any, what: str, fname: str, shape: tuple[int, ...]) -> Value |
     return v
 
 
-def _needs(*xs: Value | None) -> tuple[bool, ...]:
+def _needs(x: Value, w: Value | None, b: Value | None) -> tuple[bool, bool, bool]:
     """Which of the op's inputs will want a gradient (None: absent)."""
-    return tuple(x is not None and x.requires_grad for x in xs)
+    return x.requires_grad, w is not None and w.requires_grad, b is not None and b.requires_grad
 
 
 def _number(x: Any, what: str, fname: str, low: float = 0.0) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x) or x < low:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < low:
         raise ValueError(f"{fname}: {what} must be a finite number >= {low}, got {x!r}")
     return float(x)
 
@@ -280,12 +299,12 @@ def batch_norm(
 
 def _shape_arg(normalized_shape: Any, who: str) -> tuple[int, ...]:
     """normalized_shape as a tuple of positive ints (an int n is (n,))."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, (numbers.Integral, np.integer)) else normalized_shape
+    shape = (normalized_shape,) if is_int(normalized_shape) else normalized_shape
     try:
         dims = tuple(shape)
     except TypeError:
         dims = None
-    if not dims or not all(isinstance(n, (numbers.Integral, np.integer)) and not isinstance(n, bool) and n >= 1 for n in dims):
+    if not dims or not all(is_int(n) and n >= 1 for n in dims):
         raise ValueError(f"{who}: normalized_shape must be a positive int or a non-empty tuple of them, got {normalized_shape!r}")
     return tuple(int(n) for n in dims)
 
@@ -321,6 +340,10 @@ class _BatchNorm(Module):
 
     _ndims: tuple[int, ...] = ()
     _layout = ""
+    # buffers (register_buffer sets them): None when track_running_stats=False
+    running_mean: np.ndarray | None
+    running_var: np.ndarray | None
+    num_batches_tracked: np.ndarray | None
 
     def __init__(
         self,
@@ -334,9 +357,7 @@ class _BatchNorm(Module):
     ) -> None:
         super().__init__()
         who = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, (numbers.Integral, np.integer)) or num_features < 1:
-            raise ValueError(f"{who}: num_features must be a positive int, got {num_features!r}")
-        self.num_features = int(num_features)
+        self.num_features = positive_int(num_features, "num_features", who)
         self.eps = _number(eps, "eps", who)
         self.momentum = None if momentum is None else _number(momentum, "momentum", who)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
@@ -353,9 +374,11 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches counted."""
-        if self.track_running_stats:
+        if self.running_mean is not None:
             self.running_mean[...] = 0.0
+        if self.running_var is not None:
             self.running_var[...] = 1.0
+        if self.num_batches_tracked is not None:
             self.num_batches_tracked[...] = 0
 
     def reset_parameters(self) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from autograd import Value
 
+from .checks import positive_int
 from .module import _is_param
 
 __all__ = ["Optimizer", "SGD", "GD", "Adam", "AdamW", "RMSprop", "LRScheduler", "StepLR", "CosineAnnealingLR"]
@@ -320,9 +321,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
-        self.step_size, self.gamma = int(step_size), _nonneg(gamma, "gamma", "StepLR")
+        self.step_size, self.gamma = positive_int(step_size, "step_size", "StepLR"), _nonneg(gamma, "gamma", "StepLR")
 
     def get_lr(self) -> float:
         return self.base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -333,9 +332,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        if isinstance(T_max, bool) or not isinstance(T_max, (int, np.integer)) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
-        self.T_max, self.eta_min = int(T_max), _nonneg(eta_min, "eta_min", "CosineAnnealingLR")
+        self.T_max, self.eta_min = positive_int(T_max, "T_max", "CosineAnnealingLR"), _nonneg(eta_min, "eta_min", "CosineAnnealingLR")
 
     def get_lr(self) -> float:
         return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2

@@ -96,7 +96,7 @@ class MaxPool(Op):
         self.win = win
 
     def params(self) -> dict[str, Any]:
-        return _pool_params(self.win)
+        return {"kernel": self.win.kernel, **self.win.params()}
 
     def forward(self, x):
         xp = self.win.pad(x, -np.inf)
@@ -145,16 +145,8 @@ class MaxPool(Op):
 
 
 def _d(x: Any) -> Any:
+    """A Value's data, or x itself (the windows' maxima are constants of the rule)."""
     return x.data if isinstance(x, Value) else x
-
-
-def _pool_params(win: Windows) -> dict[str, Any]:
-    p: dict[str, Any] = {"kernel": win.kernel, "stride": win.stride}
-    if any(win.lo) or any(win.hi):
-        p["padding"] = win.lo if win.lo == win.hi else (win.lo, win.hi)
-    if any(d != 1 for d in win.dilation):
-        p["dilation"] = win.dilation
-    return p
 
 
 # ---- arguments and checks ---------------------------------------------------------------------------
@@ -314,7 +306,21 @@ def avg_pool2d(
 # ---- the layers ------------------------------------------------------------------------------------
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """What MaxPool2d and AvgPool2d share: kernel_size, stride (default: kernel_size) and padding, kept as
+    given for repr and checked once into the arguments (and windows) each call uses."""
+
+    def __init__(self, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> None:
+        super().__init__()
+        self._args = _PoolArgs(2, kernel_size, stride, padding, dilation, type(self).__name__)
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = stride if stride is not None else kernel_size
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
     """The maximum of each window, as PyTorch's `nn.MaxPool2d` (stride defaults to kernel_size)."""
 
     def __init__(
@@ -326,20 +332,18 @@ class MaxPool2d(Module):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__()
-        self._args = _PoolArgs(2, kernel_size, stride, padding, dilation, "MaxPool2d")
-        self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
-        self.stride = stride if stride is not None else kernel_size
+        super().__init__(kernel_size, stride, padding, dilation)
+        self.dilation = dilation
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
     def forward(self, x: Any) -> Any:
         return _max_pool(_value(x), self._args, self.ceil_mode, self.return_indices, self)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        return f"{super().extra_repr()}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """The mean of each window, as PyTorch's `nn.AvgPool2d` (stride defaults to kernel_size; padding counted in the divisor by default)."""
 
     def __init__(
@@ -351,15 +355,9 @@ class AvgPool2d(Module):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__()
         _check_divisor(divisor_override, "AvgPool2d")
-        self._args = _PoolArgs(2, kernel_size, stride, padding, 1, "AvgPool2d")
-        self.kernel_size, self.padding = kernel_size, padding
-        self.stride = stride if stride is not None else kernel_size
+        super().__init__(kernel_size, stride, padding, 1)
         self.ceil_mode, self.count_include_pad, self.divisor_override = bool(ceil_mode), bool(count_include_pad), divisor_override
 
     def forward(self, x: Any) -> Value:
         return _avg_pool(_value(x), self._args, self.ceil_mode, self.count_include_pad, self.divisor_override, self)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -91,7 +91,7 @@ def evaluate(model: Module, loss_fn: Callable[..., Value], X: Any, y: Any, batch
     if fn is None and metric == "auto" and _auto_metric(out_all, ya):
         fn = accuracy
     if fn is not None:
-        res["accuracy" if fn is accuracy else getattr(fn, "__name__", "metric")] = float(fn(out_all, ya))
+        res[_metric_name(fn)] = float(fn(out_all, ya))
     return res
 
 
@@ -123,69 +123,121 @@ def fit(
     `metric(output, target) -> float`, reported under its name), 'val_loss'/'val_accuracy' with
     `validation_data=(X_val, y_val)`, 'lr' and 'time' (seconds per epoch).
     """
+    _check_fit_args(epochs, optimizer, y)
+    loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=rng)
+    if len(loader) == 0:
+        raise ValueError(f"fit: no batch to train on ({len(loader.X)} samples, batch_size={batch_size}, drop_last={drop_last})")
+    fn = _metric_fn(metric)
+    history: dict[str, list[float]] = {"loss": []}
+    progress = _Progress(epochs, len(loader), verbose)
+    model.train()
+    try:
+        for epoch in range(epochs):
+            t0 = time.perf_counter()
+            progress.start_epoch(epoch)
+            loss, score, fn = _train_epoch(model, loss_fn, optimizer, loader, fn, metric == "auto", progress)
+            history["loss"].append(loss)
+            if fn is not None:
+                history.setdefault(_metric_name(fn), []).append(score)
+            history.setdefault("lr", []).append(optimizer.lr)
+            if validation_data is not None:
+                res = evaluate(model, loss_fn, validation_data[0], validation_data[1], metric=fn if fn is not None else metric)
+                for k, v in res.items():
+                    history.setdefault(f"val_{k}", []).append(v)
+                progress.validated(res)
+            if scheduler is not None:
+                scheduler.step()
+            history.setdefault("time", []).append(time.perf_counter() - t0)
+            progress.end_epoch(epoch, history)
+    finally:
+        progress.close()
+    return history
+
+
+def _check_fit_args(epochs: Any, optimizer: Any, y: Any) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit: optimizer must be an nn.optim Optimizer, got {type(optimizer).__name__}")
     if y is None:
         raise ValueError("fit needs y (the targets, one per row of X)")
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=rng)
-    if len(loader) == 0:
-        raise ValueError(f"fit: no batch to train on ({len(loader.X)} samples, batch_size={batch_size}, drop_last={drop_last})")
-    fn = _metric_fn(metric)
-    mname = None if fn is None else ("accuracy" if fn is accuracy else getattr(fn, "__name__", "metric"))
-    history: dict[str, list[float]] = {"loss": []}
-    bar = _progress(epochs * len(loader), verbose)
-    post: dict[str, str] = {}
-    model.train()
-    try:
-        for epoch in range(epochs):
-            t0 = time.perf_counter()
-            seen, total_loss, total_metric = 0, 0.0, 0.0
-            if bar is not None:
-                bar.set_description(f"epoch {epoch + 1}/{epochs}")
-            for xb, yb in loader:
-                out = model(xb)
-                loss = _scalar_loss(loss_fn(out, yb), "fit")
-                optimizer.zero_grad()
-                loss.backward(retain_grads=False)
-                optimizer.step()
-                n = len(xb)
-                seen += n
-                total_loss += loss.item() * n
-                if fn is None and mname is None and metric == "auto" and _auto_metric(np.asarray(out.data), yb):
-                    fn, mname = accuracy, "accuracy"
-                if fn is not None:
-                    total_metric += fn(np.asarray(out.data), yb) * n
-                if bar is not None:
-                    post["loss"] = f"{total_loss / seen:.4f}"
-                    if mname:
-                        post[mname[:3] if mname == "accuracy" else mname] = f"{total_metric / seen:.3f}"
-                    bar.set_postfix(post, refresh=False)
-                    bar.update(1)
-            history["loss"].append(total_loss / seen)
-            if mname:
-                history.setdefault(mname, []).append(total_metric / seen)
-            history.setdefault("lr", []).append(optimizer.lr)
-            if validation_data is not None:
-                res = evaluate(model, loss_fn, validation_data[0], validation_data[1], metric=fn if fn is not None else metric)
-                for k, v in res.items():
-                    history.setdefault(f"val_{k}", []).append(v)
-                if bar is not None:
-                    post.update({f"val_{k[:3] if k == 'accuracy' else k}": f"{v:.3f}" for k, v in res.items()})
-                    bar.set_postfix(post, refresh=True)
-            if scheduler is not None:
-                scheduler.step()
-            history.setdefault("time", []).append(time.perf_counter() - t0)
-            if bar is None and verbose:
-                print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(f"{k} {v[-1]:.4g}" for k, v in history.items() if k not in ("lr", "time")))
-    finally:
-        if bar is not None:
-            bar.close()
-    return history
 
 
-def _progress(total: int, verbose: bool) -> Any:
+def _train_epoch(
+    model: Module,
+    loss_fn: Callable[..., Value],
+    optimizer: Optimizer,
+    loader: DataLoader,
+    fn: Callable[[np.ndarray, np.ndarray], float] | None,
+    auto: bool,
+    progress: _Progress,
+) -> tuple[float, float, Callable[[np.ndarray, np.ndarray], float] | None]:
+    """One pass over the loader, a step per batch: (mean loss, mean metric, the metric function: with
+    `auto`, accuracy once a batch's output and targets are class scores and labels)."""
+    seen, total_loss, total_metric = 0, 0.0, 0.0
+    for xb, yb in loader:
+        out = model(xb)
+        loss = _scalar_loss(loss_fn(out, yb), "fit")
+        optimizer.zero_grad()
+        loss.backward(retain_grads=False)
+        optimizer.step()
+        n = len(xb)
+        seen += n
+        total_loss += loss.item() * n
+        if fn is None and auto and _auto_metric(np.asarray(out.data), yb):
+            fn = accuracy
+        if fn is not None:
+            total_metric += fn(np.asarray(out.data), yb) * n
+        progress.batch(total_loss / seen, None if fn is None else _metric_name(fn), total_metric / seen)
+    return total_loss / seen, total_metric / seen, fn
+
+
+def _metric_name(fn: Callable[..., float]) -> str:
+    """The history's key for a metric function: 'accuracy', or the function's name."""
+    return "accuracy" if fn is accuracy else getattr(fn, "__name__", "metric")
+
+
+def _short(name: str) -> str:
+    """A metric's name as the progress bar shows it."""
+    return name[:3] if name == "accuracy" else name
+
+
+class _Progress:
+    """fit's report: a tqdm bar with the running loss and metric; one printed line per epoch when tqdm is
+    not installed; nothing with verbose=False."""
+
+    def __init__(self, epochs: int, batches: int, verbose: bool) -> None:
+        self.epochs, self.verbose = epochs, verbose
+        self.bar = _tqdm_bar(epochs * batches, verbose)
+        self.post: dict[str, str] = {}
+
+    def start_epoch(self, epoch: int) -> None:
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}")
+
+    def batch(self, loss: float, metric: str | None, score: float) -> None:
+        if self.bar is not None:
+            self.post["loss"] = f"{loss:.4f}"
+            if metric:
+                self.post[_short(metric)] = f"{score:.3f}"
+            self.bar.set_postfix(self.post, refresh=False)
+            self.bar.update(1)
+
+    def validated(self, res: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.post.update({f"val_{_short(k)}": f"{v:.3f}" for k, v in res.items()})
+            self.bar.set_postfix(self.post, refresh=True)
+
+    def end_epoch(self, epoch: int, history: dict[str, list[float]]) -> None:
+        if self.bar is None and self.verbose:
+            print(f"epoch {epoch + 1}/{self.epochs}: " + ", ".join(f"{k} {v[-1]:.4g}" for k, v in history.items() if k not in ("lr", "time")))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _tqdm_bar(total: int, verbose: bool) -> Any:
     """A tqdm bar, or None when silenced or when tqdm is not installed (then one line per epoch is printed)."""
     if not verbose:
         return None

@@ -87,6 +87,15 @@ class Windows:
     def __repr__(self) -> str:
         return f"Windows(kernel={self.kernel}, stride={self.stride}, dilation={self.dilation}, lo={self.lo}, hi={self.hi})"
 
+    def params(self) -> dict[str, Any]:
+        """stride, and padding and dilation where they are not the default: what a graph picture shows of the windows."""
+        p: dict[str, Any] = {"stride": self.stride}
+        if self._padding:
+            p["padding"] = self.lo if self.lo == self.hi else (self.lo, self.hi)
+        if any(d != 1 for d in self.dilation):
+            p["dilation"] = self.dilation
+        return p
+
     def out_shape(self, spatial: Ints) -> Ints:
         """The number of windows along each spatial axis (0 where the padded input is shorter than the kernel)."""
         out = self._outs.get(spatial)

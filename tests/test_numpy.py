@@ -399,6 +399,21 @@ def test_var_and_std_use_numpys_ddof_and_take_pytorchs_names() -> None:
 # ---- plain inputs, Python scalars, lists of Values, numpy's other names -------------------------------
 
 
+@pytest.mark.parametrize(
+    "pad_width",
+    [2, (1,), (1, 2), [[1, 2]], [[1], [2]], ((1, 0), (0, 3)), np.array([[1, 2], [0, 1]]), {1: (1, 2)}, {-1: 2, 0: (0, 1)}],
+    ids=repr,
+)
+def test_pad_reads_every_numpy_form_of_pad_width_on_values(pad_width) -> None:
+    """Forward as numpy reads pad_width ([[1], [2]] is a number per axis; a dict names axes), and the
+    gradient cuts the same borders off (a dict crashed the backward pass)."""
+    a = np.arange(6.0).reshape(2, 3)
+    for values in (1.5, ((1.0, 2.0), (3.0, 4.0))):
+        npt.assert_array_equal(anp.pad(Value(a), pad_width, constant_values=values).data, np.pad(a, pad_width, constant_values=values))
+    assert gradcheck(lambda v: anp.pad(v, pad_width, constant_values=0.5) ** 2, a)
+    assert anp.pad(Value(a.astype(np.float32)), pad_width, constant_values=0.1).dtype == np.float32
+
+
 def test_plain_inputs_give_numpys_results_and_types() -> None:
     i = np.arange(6).reshape(2, 3)
     assert anp.sum(i).dtype == np.sum(i).dtype and anp.cumsum(i, axis=1).dtype == np.cumsum(i, axis=1).dtype
@@ -461,6 +476,11 @@ def test_names_without_a_gradient_come_from_numpy_and_read_a_values_data() -> No
         (lambda: anp.squeeze(Value(np.ones((2, 3))), 0), ValueError, r"squeeze: .* \(input shape \(2, 3\)\)"),
         (lambda: anp.split(Value(np.ones(5)), 2), ValueError, "split: array split does not result in an equal division: an axis of length 5 into 2"),
         (lambda: anp.pad(Value(np.ones(3)), 1, mode="reflect"), ValueError, "pad: mode 'reflect' has no gradient rule here"),
+        (lambda: anp.pad(Value(np.ones(3)), (1, -1)), ValueError, r"pad: index can't contain negative values, got pad_width=\(1, -1\) \(input shape \(3,\)\)"),
+        (lambda: anp.pad(Value(np.ones(3)), 1.5), TypeError, "pad: `pad_width` must be of integral type"),
+        (lambda: anp.pad(Value(np.ones(3)), [[1, 2], [3, 4]]), ValueError, r"pad: cannot read pad_width=\[\[1, 2\], \[3, 4\]\] as .* of an input of shape \(3,\)"),
+        (lambda: anp.pad(Value(np.ones(3)), {1: 2}), ValueError, "pad: axis 1 is out of bounds for array of dimension 1"),
+        (lambda: anp.pad(Value(np.ones(3)), {0: (1, 2, 3)}), TypeError, r"pad: pad_width\[0\] must be an int or a \(before, after\) pair"),
         (lambda: anp.take_along_axis(Value(np.ones((2, 3))), np.array([[3]]), 1), IndexError, "take_along_axis: an index is out of bounds for axis 1 of size 3"),
         (lambda: anp.take_along_axis(Value(np.ones((2, 3))), np.array([1]), 1), ValueError, "same number of dimensions"),
         (lambda: anp.diagonal(Value(np.ones(3))), ValueError, r"diagonal: needs at least 2 dimensions, got shape \(3,\)"),

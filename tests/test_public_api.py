@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted([*(ROOT / "nn").rglob("*.py"), *(ROOT / "examples").glob("*.py")])
 # The engine's private attributes of a Value and an Op (their slots).
 PRIVATE_ATTRS = {"_data", "_grad", "_op", "_a", "_b", "_site", "_vjps", "_floats", "_class_vjps"}
-PUBLIC_MODULES = {"autograd", "autograd.ops", "autograd.modes", "autograd.testing", "autograd.functional", "autograd.gradcheck", "autograd.viz"}
+PUBLIC_MODULES = {
+    "autograd", "autograd.ops", "autograd.modes", "autograd.testing", "autograd.functional", "autograd.gradcheck", "autograd.viz",
+    "autograd.numpy", "autograd.numpy.linalg",  # (docs/numpy.md: `import autograd.numpy as np`)
+}  # fmt: skip
 
 
 def _violations(source: str) -> list[str]:

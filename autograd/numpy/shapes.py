@@ -59,25 +59,64 @@ class Roll(Op):
 
 
 class Pad(Op):
-    """x with constant borders (numpy's pad_width: an int, a (before, after) pair, or one per axis);
-    its gradient is g with the borders cut off."""
+    """x with constant borders, `widths` (before, after) elements on each axis (`_pad_pairs` reads numpy's
+    forms); its gradient is g with the borders cut off."""
 
-    __slots__ = ("pad_width", "constant_values")
+    __slots__ = ("widths", "constant_values")
     name = "pad"
 
-    def __init__(self, pad_width: Any, constant_values: Any = 0):
-        self.pad_width, self.constant_values = pad_width, constant_values
+    def __init__(self, widths: tuple[tuple[int, int], ...], constant_values: Any = 0):
+        self.widths, self.constant_values = widths, constant_values
 
     def params(self):
-        return {"pad_width": self.pad_width}
+        return {"pad_width": self.widths}
 
     def forward(self, x):
-        return np.pad(x, self.pad_width, mode="constant", constant_values=self.constant_values)
+        if np.ndim(self.constant_values):  # a value per axis and side: numpy's pad
+            return np.pad(x, self.widths, mode="constant", constant_values=self.constant_values)
+        y = np.full(tuple(b + n + a for (b, a), n in zip(self.widths, x.shape)), self.constant_values, dtype=x.dtype)
+        y[self._inside(x.shape)] = x  # (np.pad does the same, with ~20 us more Python per call)
+        return y
 
     def vjp0(self, g, out, x):
-        shape = np.shape(data(x))
-        before = np.broadcast_to(np.asarray(self.pad_width), (len(shape), 2))[:, 0]  # numpy's reading of pad_width
-        return g[tuple(slice(int(b), int(b) + n) for b, n in zip(before, shape))]
+        return g[self._inside(x.shape)]
+
+    def _inside(self, shape: tuple[int, ...]) -> tuple[slice, ...]:
+        """Where x (of `shape`) lies in the padded array."""
+        return tuple(slice(b, b + n) for (b, _), n in zip(self.widths, shape))
+
+
+def _pad_pairs(pad_width: Any, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """numpy's reading of pad_width for an array of `shape`: (before, after) per axis from an int (every
+    side), one pair (every axis), a pair per axis, or a dict {axis: int or pair} (the others 0); np.pad's errors."""
+    ndim, given = len(shape), pad_width
+    if isinstance(pad_width, (tuple, list)) and len(pad_width) == ndim and all(_is_pair(p) for p in pad_width):
+        return tuple((int(b), int(a)) for b, a in pad_width)  # (the explicit form, read without numpy's ~15 us)
+    if isinstance(pad_width, dict):
+        pairs = [(0, 0)] * ndim
+        for axis, width in pad_width.items():
+            side = _ints("pad", f"pad_width[{axis!r}]", width)
+            if len(side) not in (1, 2):
+                raise TypeError(f"pad: pad_width[{axis!r}] must be an int or a (before, after) pair, got {width!r}")
+            pairs[axis_index("pad", axis, ndim)] = (side[0], side[-1])
+        pad_width = pairs
+    w = np.asarray(pad_width)
+    if w.dtype.kind != "i":
+        raise TypeError(f"`pad_width` must be of integral type, got {given!r}")
+    if w.ndim < 3 and (w.size == 1 or (w.size == 2 and w.shape != (2, 1))):
+        w = w.ravel()  # one number, or one (before, after) pair, for every axis ([[1], [2]] is one number per axis)
+    if w.size and w.min() < 0:
+        raise ValueError(f"index can't contain negative values, got pad_width={given!r} (input shape {shape})")
+    try:
+        sides = np.broadcast_to(w, (ndim, 2))
+    except ValueError:
+        raise ValueError(f"cannot read pad_width={given!r} as an int, a (before, after) pair or a pair per axis of an input of shape {shape}") from None
+    return tuple((int(b), int(a)) for b, a in sides)
+
+
+def _is_pair(p: Any) -> bool:
+    """Whether p is a (before, after) pair of non-negative ints."""
+    return isinstance(p, (tuple, list)) and len(p) == 2 and all(type(n) is int or isinstance(n, np.integer) for n in p) and min(p) >= 0
 
 
 # ---- reshaping -----------------------------------------------------------------------------
@@ -225,7 +264,8 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> An
     values = kwargs.get("constant_values", 0)
     if has_value(values):
         raise TypeError("pad: constant_values must be numbers, not Values (they get no gradient)")
-    return call(Pad(pad_width, values), array)
+    x = unwrap(array)
+    return call(Pad(_pad_pairs(pad_width, x.shape), values), x)
 
 
 # ---- splitting and joining ---------------------------------------------------------------------
