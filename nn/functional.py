@@ -3,8 +3,9 @@
 Layers, activations and losses as plain functions of Values (or arrays): `F.relu(x)`,
 `F.softmax(x, dim=1)`, `F.cross_entropy(logits, labels)`, `F.conv2d(x, w, b, padding=1)`,
 `F.batch_norm(x, rm, rv, training=True)`, `F.embedding(idx, table)`, `F.pad(x, (1, 1))`. The
-layers of `nn` call these. In-place variants (`inplace=True`) are refused: a Value is never
-changed in place.
+layers of `nn` call these. `inplace=True` is accepted, as the modules accept it, and computes
+out of place: a Value is never changed in place, so use the result (`x = F.relu(x, inplace=True)`,
+as PyTorch code writes it).
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def _real(x: Any, what: str, fname: str) -> float:
     return float(x)
 
 
-def _no_inplace(inplace: bool, fname: str) -> None:
-    if inplace:
-        raise ValueError(f"{fname}: inplace=True is not supported (a Value is never changed in place); use the returned Value")
+def _no_inplace(inplace: Any, fname: str) -> None:
+    """`inplace` must be a bool; True computes out of place, as the modules do (the result is what counts)."""
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"{fname}: inplace must be True or False, got {type(inplace).__name__}: {inplace!r}"[:200])
 
 
 # ---- activations ------------------------------------------------------------------------------

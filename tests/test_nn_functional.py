@@ -236,7 +236,7 @@ def test_float32_stays_float32():
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: F.relu(X, inplace=True), ValueError, "relu: inplace=True is not supported"),
+        (lambda: F.relu(X, inplace="yes"), TypeError, "relu: inplace must be True or False"),
         (lambda: F.dropout(X, 1.5), ValueError, r"p must be in \[0, 1\]"),
         (lambda: F.dropout(X, "0.5"), TypeError, "dropout: p must be a real number, got str"),
         (lambda: F.softplus(X, np.array([2.0])), TypeError, "softplus: beta must be a real number, got ndarray"),
@@ -296,3 +296,12 @@ def test_junk_gets_a_documented_error_with_a_message(name, args, train):
                 out.sum().backward()
         except (ValueError, TypeError, IndexError, NotImplementedError) as e:
             assert str(e), f"{name} raised {type(e).__name__} without a message"
+
+
+def test_inplace_is_accepted_and_computes_out_of_place_as_the_modules_do():
+    x = Value(np.array([-1.0, 2.0]))
+    for f in (F.relu, F.leaky_relu, F.elu):
+        y = f(x, inplace=True)
+        np.testing.assert_array_equal(y.data, f(x).data)
+        np.testing.assert_array_equal(x.data, [-1.0, 2.0])  # never changed in place
+    np.testing.assert_array_equal(F.dropout(x, training=False, inplace=True).data, x.data)
