@@ -18,12 +18,13 @@ from .value import Constant, Value, as_array
 class _State:
     """One thread's switches, read once per op (one thread-local lookup, then plain slots)."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "tracer")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.scope: Any = None
+        self.tracer: Any = None  # autograd.jit's tracer while this thread traces a function (jit_trace.py)
 
 
 class _Mode(threading.local):
