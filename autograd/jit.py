@@ -133,7 +133,14 @@ class Jitted:
                 raise TraceError(_differs(self.__name__, why))
             entry.unchecked = False
             entry.program.graph = None  # (only the check needed it)
-            return entry.call(flat)
+            try:
+                return entry.call(flat)
+            except Retrace:  # the same graph, but a parameter changed shape since: compiled again
+                again_entry = _Entry(Program(again), False, self.__name__)
+                again_entry.program.graph = None
+                self._traces[key] = again_entry
+                self.n_traced += 1
+                return again_entry.call(flat)
         graph = self._record(flat, names, args, kwargs)
         dynamic = bool(flat)
         if self.check and not dynamic:  # no arguments to vary: trace again now, for randomness and state

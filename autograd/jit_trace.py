@@ -407,8 +407,9 @@ class Tracer:
                     f"autograd.jit: {what} is part of {_describe(t._jit[2])} (a view of it made with numpy) and would "
                     "be replayed with this call's numbers; index the argument inside the graph instead (a Value's [..]), or pass the part as an argument"
                 )
+        varied = a.size > 1 and not np.all(a == a.reshape(-1)[0])  # (zeros or ones could be anything's copy)
         for arr, k in self.arg_data:
-            if arr.shape == a.shape and a.size > 1 and arr is not a and np.array_equal(arr, a):
+            if varied and arr.shape == a.shape and arr is not a and np.array_equal(arr, a):
                 raise TraceError(
                     f"autograd.jit: {what} equals argument {self.names[k]} but is a copy of it (np.array(x), x.tolist(), "
                     "x.astype(...) of a plain view, Value(x) of a copy, one_hot of labels...): a replay would reuse this call's "
@@ -715,7 +716,7 @@ class _Builder:
                 item.how = "lift"
                 return item, [ref], None
             return Item("const", v._data, [], v), [], None
-        if not v.requires_grad and isinstance(v._data, np.ndarray):
+        if isinstance(v._data, np.ndarray) and t.arg_data:
             t.attribute(v._data, "the data of a Value")  # refuses a copy of an argument
         return Item("leaf", v._data, [], v, None, v.requires_grad), [], None
 
