@@ -16,6 +16,8 @@ import any of them.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import inspect
 import sys
 import types
@@ -119,7 +121,8 @@ class Jitted:
         out, _, tracer = trace(self.fn, flat, names, rebuild)
         outs: list[Value] = []
         out_def = _flatten_out(out, outs, self.__name__)
-        return build(tracer, outs, out_def)
+        with _collector_paused():
+            return build(tracer, outs, out_def)
 
     def _trace(self, key: Any, flat: list[Any], args: Any, kwargs: Any, entry: _Entry | None) -> Any:
         names: list[str] = []
@@ -147,7 +150,8 @@ class Jitted:
             why = graph.first_difference(self._record(flat, names, args, kwargs))
             if why is not None:
                 raise TraceError(_differs(self.__name__, why))
-        entry = _Entry(Program(graph), self.check and dynamic, self.__name__)
+        with _collector_paused():
+            entry = _Entry(Program(graph), self.check and dynamic, self.__name__)
         if not entry.unchecked:
             entry.program.graph = None
         if len(self._traces) >= self.max_traces:
@@ -163,6 +167,19 @@ class Jitted:
                 stacklevel=3,
             )
         return entry.call(flat)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Any:
+    """The cyclic garbage collector off while a tape is built or compiled: these make no cycles, and
+    the collector would rescan every live node of a large trace again and again (as engine._run)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _differs(name: str, why: str) -> str:
@@ -397,6 +414,10 @@ def _key(obj: Any, flat: list[Any]) -> Any:
         return (t, *[_key(x, flat) for x in obj])
     if t is dict:
         return (dict, *[(k, _key(v, flat)) for k, v in obj.items()])
+    if t is Value:
+        flat.append(obj)
+        d = obj._data
+        return (d.shape, d.dtype, obj.requires_grad) if type(d) is _ndarray else _flatten(obj, [], [], [])
     if isinstance(obj, (_ndarray, Value)):
         return _flatten(obj, flat, [], [])
     if t is int or t is float or t is bool or t is str or obj is None:

@@ -379,7 +379,10 @@ class Program:
         for i in self.v_others:  # sources batched groups read: copied into V
             if items[i].kind in ("arg", "argv"):
                 em(f"V[{self.vslot[i]}] = {names[i]}")
+        skip = self._gathered_loads(em, readers)
         for u in self.units:
+            if u.items[0] in skip:
+                continue
             if u.kind in ("batch", "sum"):
                 self._fwd_group(em, u, saved)
                 for i in u.items:
@@ -407,6 +410,48 @@ class Program:
         src = f"def forward(A):\n{body}\n    return ({ret})\n"
         self.forward_source = src
         return _compile(src, ns, "forward", "forward")
+
+    def _gathered_loads(self, em: _Emitter, readers: set[int]) -> set[int]:
+        """Scalars a batched graph reads from an array argument, x[i, j] (a Value per pixel): loaded
+        into V by one gather per argument instead of a line each. Returns the items so handled."""
+        items, vslot = self.items, self.vslot
+        by_arg: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
+        users: dict[int, int] = defaultdict(int)
+        for it in items:
+            if it.kind in ("ph", "alias"):
+                users[it.ins[0]] += 1
+            elif it.kind == "recipe":
+                for j in _slots_in((it.args, it.kwargs)):
+                    users[j] += 1
+            elif it.kind == "node":
+                for _, tmpl in it.dyn:
+                    for j in _slots_in(tmpl):
+                        users[j] += 1
+        handled: set[int] = set()
+        for i in self.v_others:
+            it = items[i]
+            if it.kind != "ph" or i in readers or i in self.outputs:
+                continue
+            r = it.ins[0]
+            rec = items[r]
+            if rec.kind != "recipe" or rec.fn is not np.ndarray.__getitem__ or rec.kwargs or users[r] != 1 or len(rec.args) != 2:
+                continue
+            src, index = rec.args
+            index = index if type(index) is tuple else (index,)
+            if type(src).__name__ != "_Slot" or items[src.i].kind != "arg" or not all(type(k) is int for k in index):
+                continue
+            arr = items[src.i].data
+            if not (type(arr) is _ndarray and len(index) == arr.ndim and arr.dtype.kind in "fiub" and arr.dtype.itemsize <= 8):
+                continue
+            by_arg[src.i].append((i, index))
+            handled.update((i, r))
+        for a, loads in by_arg.items():
+            slots = np.array([vslot[i] for i, _ in loads], dtype=np.intp)
+            run = slots[-1] - slots[0] == slots.size - 1 and bool(np.all(np.diff(slots) == 1))
+            dst = f"{int(slots[0])}:{int(slots[-1]) + 1}" if run else em.name(slots, "I")
+            idx = tuple(np.array([index[d] for _, index in loads], dtype=np.intp) for d in range(len(loads[0][1])))
+            em(f"V[{dst}] = {self.names[a]}[{em.name(idx, 'IX')}]  # x[i, j] for each scalar read from argument {items[a].k}")
+        return handled
 
     def _t_readers(self) -> set[int]:
         """Items whose value some non-batched unit (or an op parameter, or a recipe) reads by name."""

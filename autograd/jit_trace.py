@@ -269,6 +269,8 @@ class Tracer:
         self.placeholders: dict[Value, _Placeholder] = {}
         self.tracked: list[_Tracked] = []  # every tracked array made (kept alive: memory is compared)
         self.arg_data: list[tuple[Any, int]] = []  # (plain array, k): argument arrays, for the copy check
+        self.lifted: dict[int, Value | None] = {}  # id(tracked array) -> its placeholder as an operand
+        self._bounds: Any = None  # the tracked arrays' memory, (starts, ends), for attribute()
 
     # -- arguments in --
     def arguments(self) -> list[Any]:
@@ -322,8 +324,12 @@ class Tracer:
 
     # -- hooks called from value.py --
     def lift(self, x: np.ndarray) -> Value | None:
-        """_lift(x) of a tracked array: a placeholder Value bound to it."""
-        return self._placeholder(x, "lift", False)
+        """_lift(x) of a tracked array: a placeholder Value bound to it (one per array: a constant operand
+        is read-only, and x[i, j] used by every neuron is then one value of the tape)."""
+        v = self.lifted.get(id(x))
+        if v is None:
+            v = self.lifted[id(x)] = self._placeholder(x, "lift", False)
+        return v
 
     def value(self, v: Value, src: np.ndarray) -> None:
         """Value(src) of a tracked array: v becomes a placeholder bound to it."""
@@ -396,17 +402,21 @@ class Tracer:
             return None
         lo, hi = _byte_bounds(a)
         key = (lo, a.shape, a.strides, a.dtype)
-        for t in self.tracked:
-            tlo, thi = _byte_bounds(t)
-            if tlo < hi and lo < thi:  # shares memory
-                if (tlo, t.shape, t.strides, t.dtype) == key:
-                    if t._jit[1] is None:
-                        raise self._tainted(t._jit[2])
-                    return t._jit[1]
-                raise TraceError(
-                    f"autograd.jit: {what} is part of {_describe(t._jit[2])} (a view of it made with numpy) and would "
-                    "be replayed with this call's numbers; index the argument inside the graph instead (a Value's [..]), or pass the part as an argument"
-                )
+        if self._bounds is None or len(self._bounds[0]) != len(self.tracked):  # (once, after the trace)
+            b = np.array([_byte_bounds(t) for t in self.tracked], dtype=np.int64).reshape(-1, 2)
+            self._bounds = (b[:, 0].copy(), b[:, 1].copy())
+        los, his = self._bounds
+        overlapping = [self.tracked[n] for n in np.flatnonzero((los < hi) & (lo < his))]  # the tracked arrays it shares memory with
+        for t in overlapping:
+            if (_byte_bounds(t)[0], t.shape, t.strides, t.dtype) == key:  # the very array (a plain view of it)
+                if t._jit[1] is None:
+                    raise self._tainted(t._jit[2])
+                return t._jit[1]
+        if overlapping:
+            raise TraceError(
+                f"autograd.jit: {what} is part of {_describe(overlapping[0]._jit[2])} (a view of it made with numpy) and would "
+                "be replayed with this call's numbers; index the argument inside the graph instead (a Value's [..]), or pass the part as an argument"
+            )
         varied = a.size > 1 and not np.all(a == a.reshape(-1)[0])  # (zeros or ones could be anything's copy)
         for arr, k in self.arg_data:
             if varied and arr.shape == a.shape and arr is not a and np.array_equal(arr, a):
