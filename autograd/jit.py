@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import inspect
-import sys
 import types
 import warnings
 from collections.abc import Callable
@@ -37,7 +36,6 @@ from .value import Value, as_array
 __all__ = ["jit", "Jitted", "TraceError"]
 
 _ERRORS = (ValueError, IndexError, TypeError, ArithmeticError, Slow)
-_refs = getattr(sys, "getrefcount", lambda x: 1 << 30)  # elsewhere than CPython: always copy
 _ONE = np.float64(1.0)
 _ndarray = np.ndarray
 _WARN_AFTER = 8  # traces of one function before jit says why it keeps tracing
@@ -93,9 +91,20 @@ class Jitted:
             # inside another trace (traced through), under detect_anomaly (its checks need the eager
             # ops) or no_grad (nothing to record): the function as it is
             return self.fn(*args, **kwargs)
-        if args or kwargs:
+        if kwargs:
             flat: list[Any] = []
-            key = (_key(args, flat), _key(kwargs, flat) if kwargs else None)
+            key: Any = (_key(args, flat), _key(kwargs, flat))
+        elif args:
+            parts: list[Any] = []
+            for x in args:  # arrays, the common case: their shapes and dtypes
+                if type(x) is not _ndarray:
+                    flat = []
+                    key = (_key(args, flat), None)
+                    break
+                parts.append(x.shape)
+                parts.append(x.dtype)
+            else:
+                flat, key = list(args), tuple(parts)
         else:
             flat, key = [], None
         entry = self._traces.get(key)
@@ -194,45 +203,42 @@ def _differs(name: str, why: str) -> str:
 class _Entry:
     """One signature's compiled program (and whether its recording still awaits the second-call check)."""
 
-    __slots__ = ("program", "unchecked", "parts", "static_recv", "call", "name", "bw0", "fresh0", "pos0")
+    __slots__ = ("program", "unchecked", "outs", "call", "name")
 
     def __init__(self, program: Program, unchecked: bool, name: str) -> None:
         self.program, self.unchecked, self.name = program, unchecked, name
-        self.parts: dict[int, tuple[Any, ...]] = {}
-        self.static_recv: dict[int, tuple[Value, ...] | None] = {}
-        for j in range(len(program.outputs)):
-            recv = program.receivers.get(j)
-            if recv is None:
-                continue
-            self.parts[j] = tuple(partial(_Call._part, i=i) for i in range(len(recv)))
-            self.static_recv[j] = tuple(v for _, v in recv) if all(kind == "leaf" for kind, _ in recv) else None
+        self.outs: dict[int, _Out] = {j: _Out(program, j, name) for j in range(len(program.outputs)) if j in program.receivers}
         # NOTE: one result that needs a backward pass (a loss) is the common case: a call made for it
-        self.call = self._call_one if program.out_def == ("O",) and 0 in self.parts else self._call_any
-        if 0 in self.parts:
-            self.bw0, self.fresh0, self.pos0 = program.backward(0), program.fresh[0], program.out_pos[0]
+        self.call = self._call_one() if program.out_def == ("O",) and 0 in self.outs else self._call_any
 
-    def _call_one(self, flat: list[Any]) -> Any:
-        program = self.program
-        try:
-            S = program.forward(flat)
-        except Retrace:
-            raise
-        except _ERRORS:
-            return self._careful(flat)
-        # (self._result(S, flat, 0), inlined)
-        call = _new_object(_Call)
-        call._vjps, call._floats, call.bw, call.fresh, call.program, call.j, call.S, call.flat, call.fname = (
-            self.parts[0], False, self.bw0, self.fresh0, program, 0, S, flat, self.name,
-        )  # fmt: skip
-        recv = self.static_recv[0]
-        if recv is None:
-            recv = tuple(v if kind == "leaf" else flat[v] for kind, v in program.receivers[0])
-            call.leaves = all(v._op is None for v in recv)
-        else:
-            call.leaves = True
-        r = _new_value(_Result)
-        r._data, r._grad, r.requires_grad, r.label, r._op, r.scope, r._a, r._b = S[self.pos0], None, True, None, call, None, None, recv
-        return r
+    def _call_one(self) -> Callable[[list[Any]], Value]:
+        """The call for one result that needs a backward pass: self._result(S, flat, 0) with its constants bound."""
+        forward, careful, receivers = self.program.forward, self._careful, self.program.receivers[0]
+        out = self.outs[0]
+        parts, recv0, pos = out.parts, out.recv, out.pos
+
+        def call(flat: list[Any]) -> Value:
+            try:
+                S = forward(flat)
+            except Retrace:
+                raise
+            except AttributeError:  # a leaf's data is no longer an array (the guards read .shape)
+                raise Retrace from None
+            except _ERRORS:
+                return careful(flat)
+            c = _new_object(_Call)
+            if recv0 is None:
+                recv = tuple(v if kind == "leaf" else flat[v] for kind, v in receivers)
+                c.leaves = all(v._op is None for v in recv)
+            else:
+                recv = recv0
+                c.leaves = True
+            c._vjps, c._floats, c.out, c.S, c.flat = parts, False, out, S, flat
+            r = _new_value(_Result)
+            r._data, r._grad, r.requires_grad, r.label, r._op, r.scope, r._a, r._b = S[pos], None, True, None, c, None, None, recv
+            return r
+
+        return call
 
     def _call_any(self, flat: list[Any]) -> Any:
         program = self.program
@@ -240,6 +246,8 @@ class _Entry:
             S = program.forward(flat)
         except Retrace:
             raise
+        except AttributeError:
+            raise Retrace from None
         except _ERRORS:
             return self._careful(flat)
         items = program.items
@@ -251,7 +259,7 @@ class _Entry:
                 outs.append(it.value)
             elif kind == "argv":
                 outs.append(flat[it.k])
-            elif j in self.parts:
+            elif j in self.outs:
                 outs.append(self._result(S, flat, j))
             else:
                 v = _new_value(Value)
@@ -265,19 +273,32 @@ class _Entry:
         return _unflatten(self.program.out_def, iter(self.program.eager(flat)))
 
     def _result(self, S: tuple[Any, ...], flat: list[Any], j: int) -> Value:
-        program = self.program
+        out = self.outs[j]
         call = _new_object(_Call)
-        call._vjps, call._floats = self.parts[j], False
-        call.bw, call.fresh, call.program, call.j, call.S, call.flat, call.fname = program.backward(j), program.fresh[j], program, j, S, flat, self.name
-        recv = self.static_recv[j]
+        recv = out.recv
         if recv is None:
-            recv = tuple(v if kind == "leaf" else flat[v] for kind, v in program.receivers[j])
+            recv = tuple(v if kind == "leaf" else flat[v] for kind, v in self.program.receivers[j])
             call.leaves = all(v._op is None for v in recv)
         else:
             call.leaves = True
+        call._vjps, call._floats, call.out, call.S, call.flat = out.parts, False, out, S, flat
         r = _new_value(_Result)
-        r._data, r._grad, r.requires_grad, r.label, r._op, r.scope, r._a, r._b = S[program.out_pos[j]], None, True, None, call, None, None, recv
+        r._data, r._grad, r.requires_grad, r.label, r._op, r.scope, r._a, r._b = S[out.pos], None, True, None, call, None, None, recv
         return r
+
+
+class _Out:
+    """What every replayed result for output j of a program shares: its backward function, its
+    rules as the engine calls them, its receivers when they are all closed-over leaves."""
+
+    __slots__ = ("program", "j", "bw", "bws", "pos", "parts", "recv", "fname")
+
+    def __init__(self, program: Program, j: int, fname: str) -> None:
+        self.program, self.j, self.fname = program, j, fname
+        self.bw, self.bws, self.pos = program.backward(j), program.backward_store(j), program.out_pos[j]
+        recv = program.receivers[j]
+        self.parts = tuple(partial(_Call._part, i=i) for i in range(len(recv)))
+        self.recv = tuple(v for _, v in recv) if all(kind == "leaf" for kind, _ in recv) else None
 
 
 _new_value = Value.__new__
@@ -288,11 +309,11 @@ class _Call(Op):
     """The op of a replayed call's result: its inputs are the leaves the result depends on (the
     parameters, the Value arguments), and its rule replays the recorded backward pass."""
 
-    __slots__ = ("bw", "fresh", "program", "j", "S", "flat", "leaves", "fname", "_g", "_grads")
+    __slots__ = ("out", "S", "flat", "leaves", "_g", "_grads")
     name = "jit"
 
     def label(self) -> str:
-        return f"jit({self.fname})"
+        return f"jit({self.out.fname})"
 
     def params(self) -> dict[str, Any]:
         return {}
@@ -309,17 +330,19 @@ class _Call(Op):
         return r
 
     def _vjp(self, g: Any) -> list[Any]:
+        out = self.out
         if isinstance(g, Value):  # backward(create_graph=True): the tape again through the engine, recorded
-            outs = self.program.eager(self.flat)
-            return gradients(outs[self.j], self._receivers(), g, create_graph=True)
+            outs = out.program.eager(self.flat)
+            return gradients(outs[out.j], self._receivers(), g, create_graph=True)
         try:
-            return self.bw(self.S, g)
+            return out.bw(self.S, g)
         except _ERRORS:
-            outs = self.program.eager(self.flat)
-            return gradients(outs[self.j], self._receivers(), g)
+            outs = out.program.eager(self.flat)
+            return gradients(outs[out.j], self._receivers(), g)
 
     def _receivers(self) -> list[Value]:
-        return [v if kind == "leaf" else self.flat[v] for kind, v in self.program.receivers[self.j]]
+        out = self.out
+        return [v if kind == "leaf" else self.flat[v] for kind, v in out.program.receivers[out.j]]
 
 
 class _Result(Value):
@@ -334,38 +357,17 @@ class _Result(Value):
             return Value.backward(self, gradient, retain_grads=retain_grads, create_graph=create_graph)
         d = self._data
         seed = _ONE if gradient is None and type(d) is np.float64 else _seed(self, gradient)
+        out = call.out
         try:
-            grads = call.bw(call.S, seed)
+            out.bws(call.S, seed, self._b)  # the recorded pass, adding into the leaves' .grad as engine._run does
         except _ERRORS:
-            outs = call.program.eager(call.flat)
-            outs[call.j].backward(gradient, retain_grads=retain_grads)
-            grads = None
+            outs = out.program.eager(call.flat)
+            outs[out.j].backward(gradient, retain_grads=retain_grads)
         if retain_grads:
             if self._grad is None and type(seed) is not _ndarray:
                 self._grad = seed
             else:
                 _store(self, seed)
-        seed = None
-        if grads is None:
-            return
-        recv = self._b
-        fresh = call.fresh
-        for i in range(len(recv)):
-            g = grads[i]
-            grads[i] = None
-            node = recv[i]
-            # as the engine stores a leaf's gradient (engine._run): a fresh array as it is, else a copy the user owns
-            old = node._grad
-            if old is None:
-                if type(g) is _ndarray and not fresh[i] and not (_refs(g) == 2 and g.flags.writeable and (g.base is None or _refs(g.base) == 2)):
-                    g = g.copy(order="K")
-                node._grad = g
-            else:
-                total = old + g
-                if type(old) is _ndarray and total.dtype is not old.dtype:
-                    total = total.astype(old.dtype)
-                node._grad = total
-            g = old = None
 
 
 def _store(node: Value, g: Any) -> None:

@@ -23,6 +23,7 @@ of its terms: the same additions in the same order, and each term gets the chain
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from typing import Any
 
@@ -125,6 +126,25 @@ def _as_array(x: Any) -> Any:
     return as_array(x)
 
 
+_refs = getattr(sys, "getrefcount", lambda x: 1 << 30)  # elsewhere than CPython: always copy
+
+
+def _acc(old: Any, g: Any) -> Any:
+    """old + g as engine._run adds into a leaf's .grad (out of place, in old's float type)."""
+    total = old + g
+    if type(old) is _ndarray and total.dtype is not old.dtype:
+        total = total.astype(old.dtype)
+    return total
+
+
+def _store_floats(recv: tuple[Any, ...], positions: list[int], grads: list[float]) -> None:
+    """Python-float gradients (a batched scalar graph's leaves) added into recv[p].grad."""
+    for p, g in zip(positions, grads):
+        node = recv[p]
+        old = node._grad
+        node._grad = g if old is None else _acc(old, g)
+
+
 class _Emitter:
     """Lines of Python and the namespace they run in (constants, ops, index arrays)."""
 
@@ -207,7 +227,7 @@ class Program:
         self._op_name: dict[int, str] = {}
         self.ns: dict[str, Any] = {
             "_f64": np.float64, "_empty": np.empty, "_reduce": np.add.reduce, "_cumsum": np.cumsum, "_fromiter": np.fromiter,
-            "_ndarray": _ndarray, "_Slow": Slow, "_Retrace": Retrace, "_unbroadcast": unbroadcast, "_cx": _cx, "_as_array": _as_array,
+            "_ndarray": _ndarray, "_Slow": Slow, "_refs": _refs, "_acc": _acc, "_store_floats": _store_floats, "_Retrace": Retrace, "_unbroadcast": unbroadcast, "_cx": _cx, "_as_array": _as_array,
         }  # fmt: skip
         self.out_def = graph.treedef
         self.forward = self._gen_forward()
@@ -215,6 +235,7 @@ class Program:
         self.receivers: dict[int, list[tuple[str, Any]]] = {}  # per output: ("leaf", Value) or ("argv", k)
         self.fresh: dict[int, tuple[bool, ...]] = {}  # per output, per receiver: its gradient is a new array nothing else holds
         self.backward_sources: dict[int, str] = {}
+        self._stores: dict[int, Any] = {}  # per output: backward_store(S, seed, recv), the pass that also stores
         for j, i in enumerate(self.outputs):
             if items[i].kind == "node" and items[i].rg:
                 self._backwards[j] = self._gen_backward(j)
@@ -354,7 +375,7 @@ class Program:
                 d = it.data
                 em(f"v{i} = {L}._data")
                 if type(d) is _ndarray and d.shape:  # (a dtype decides only how a 0-d array is handed to ops)
-                    em(f"if type(v{i}) is not _ndarray or v{i}.shape != {d.shape!r} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+                    em(f"if v{i}.shape != {d.shape!r} or {L}.requires_grad is not {it.rg}: raise _Retrace")
                 elif type(d) is _ndarray:
                     D = em.name(d.dtype, "D")
                     em(f"if type(v{i}) is not _ndarray or v{i}.shape != () or v{i}.dtype != {D} or {L}.requires_grad is not {it.rg}: raise _Retrace")
@@ -559,6 +580,10 @@ class Program:
         """The backward function for output j: (S, seed) -> gradients of self.receivers[j]."""
         return self._backwards[j]
 
+    def backward_store(self, j: int) -> Any:
+        """The backward function for output j that adds the gradients into recv's .grad: (S, seed, recv) -> None."""
+        return self._stores[j]
+
     def _gen_backward(self, j: int) -> Any:
         items = self.items
         root = self.outputs[j]
@@ -663,6 +688,27 @@ class Program:
         body = "\n".join(em.lines)
         src = f"def backward(S, seed):\n{body}\n    return [{', '.join(rets)}]\n"
         self.backward_sources[j] = src
+        # the same pass, storing each receiver's gradient as engine._run stores a leaf's (recv: the receivers' Values)
+        store = _Emitter(self.ns)
+        store("g = gi = None  # (only each gradient's own name refers to it now: the reference counts below)")
+        vec_pos = [k for k, i in enumerate(receivers) if i in where]
+        if vec_pos:
+            store(f"_store_floats(recv, {store.name(vec_pos, 'POS')}, GLL)")
+        for k, i in enumerate(receivers):
+            if i in where:
+                continue
+            r = rets[k]
+            store(f"node = recv[{k}]")
+            store("old = node._grad")
+            store("if old is None:")
+            if not fresh[k]:
+                store(f"    if type({r}) is _ndarray and not (_refs({r}) == 2 and {r}.flags.writeable and ({r}.base is None or _refs({r}.base) == 2)):")
+                store(f"        {r} = {r}.copy(order='K')")
+            store(f"    node._grad = {r}")
+            store("else:")
+            store(f"    node._grad = _acc(old, {r})")
+        src2 = f"def backward_store(S, seed, recv):\n{body}\n" + "\n".join(store.lines) + "\n"
+        self._stores[j] = _compile(src2, self.ns, "backward_store", f"backward_store{j}")
         return _compile(src, self.ns, "backward", f"backward{j}")
 
     def _bwd_group(self, em: _Emitter, u: _Unit, pos: list[int], eslots: dict[int, list[int]], regions: dict[tuple[int, int], int]) -> None:
@@ -739,7 +785,7 @@ class Program:
             if fl and not out_shape:
                 em("if type(gi) is float and gi - gi: raise _Slow")
             em(f"if type(gi) is not float and gi.shape != {shape!r}: gi = _unbroadcast(gi, {shape!r})")
-            self._deliver(em, j, "gi", i, pos, pyc, regions, home_e, made_by, False)
+            self._deliver(em, j, "gi", i, pos, pyc, regions, home_e, made_by, rules[pos] in _FRESH_RULES)
 
     def _deliver(self, em: _Emitter, j: int, gi: str, i: int, pos: int, pyc: dict[int, int], regions: dict[Any, int], home_e: set[int], made_by: dict[int, bool], made: bool) -> None:
         """Add gradient expression gi (node i's input pos) to item j's gradient: its E slot, or its Python sum."""
@@ -839,7 +885,8 @@ def _check_labels(op: Any, logits_shape: tuple[int, ...]) -> None:
     """cross_entropy's labels of a later call: integers in [0, classes), as nn.cross_entropy checks them on the first."""
     y = op.labels
     c = logits_shape[-1]
-    if y.size and (np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) >= c):
+    u = y.view(y.dtype.str.replace("i", "u")) if y.dtype.kind == "i" else y  # (a negative label reads as a huge unsigned one: one reduction checks both ends)
+    if y.size and _max_reduce(u, axis=None) >= c:
         pos = np.argwhere((y < 0) | (y >= c))[0]
         raise ValueError(
             f"cross_entropy: label {int(y[tuple(pos)])} at position {tuple(int(i) for i in pos)} is out of range; "
@@ -847,7 +894,10 @@ def _check_labels(op: Any, logits_shape: tuple[int, ...]) -> None:
         )
 
 
+_max_reduce = np.maximum.reduce
 _CHECKS = {_ops.SoftmaxCrossEntropy: _check_labels}
+# Rules whose result is always a new array (a matrix product): the gradient is stored without a copy check.
+_FRESH_RULES = {_ops.MatMul.vjp0, _ops.MatMul.vjp1, _ops.MatMulT.vjp0, _ops.MatMulT.vjp1}
 
 
 def _is_local(name: str, ns: dict[str, Any]) -> bool:
