@@ -85,6 +85,13 @@ class Jitted:
         """Forget every trace: the next call traces again (after changing what the function closes over)."""
         self._traces.clear()
 
+    def code(self) -> str:
+        """The Python jit wrote for the most recent trace: its forward, then its backward for each output."""
+        if not self._traces:
+            raise RuntimeError(f"{self.__name__} has not been traced yet: call it first")
+        program = list(self._traces.values())[-1].program
+        return "\n".join([program.forward_source, *program.backward_sources.values()])
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         s = mode.s
         if s.tracer is not None or s.anomaly or not s.grad_enabled:

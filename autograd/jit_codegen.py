@@ -56,6 +56,9 @@ _INLINE_RULES = {
 }
 
 
+_MIN_BATCHED = 16  # scalar nodes a graph needs before its scalars are batched
+
+
 class Slow(Exception):
     """The fast code met what only the engine's careful path handles (a Python float that came out
     inf or nan, or an error to report): the call runs again through the engine."""
@@ -267,6 +270,8 @@ class Program:
         for i, it in enumerate(items):
             if it.kind == "node" and not it.dyn and type(it.op) in _ELEMENTWISE and _s64(it.data) and all(_s64(items[j].data) for j in it.ins):
                 batched[i] = True
+        if sum(batched) < _MIN_BATCHED:  # a tensor graph's few scalar ops (a loss times 0.5): one line each is cheaper
+            batched = [False] * n
         # chains of +: a partial sum used only as the left operand of the next +
         terms: dict[int, list[int]] = {}
         absorbed: set[int] = set()

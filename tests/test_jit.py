@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import autograd
 import nn
-from autograd import Value, jit, where
+from autograd import Value, jit, jit_codegen, where
 from autograd import value as _value
 from autograd.jit import TraceError
 from autograd.jit_codegen import _INLINE_FORWARD, _INLINE_RULES
@@ -494,6 +494,10 @@ def test_random_scalar_graphs_replay_as_eager(data):
         return sum(vals[n_leaves:], vals[0] * 0.5)
 
     f = jit(graph)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(jit_codegen, "_MIN_BATCHED", 0)  # batch even these small graphs
+        f()
+    assert f.n_traced == 1
     for _ in range(2):
         for w in ws:
             w.zero_grad()
