@@ -4,9 +4,10 @@
 Value, no mode check and no argument normalisation left in it:
 
 - `forward(A)`: every op of the tape on a call's arguments A (the leaves the function closed
-  over are read afresh), returning the values the backward pass needs.
-- `backward(j)(S, seed)`: the gradient rules from output j back to the leaves, returning the
-  leaves' gradients (the caller adds them into `.grad`).
+  over are read afresh), returning the values the backward pass needs (S).
+- `backward(j)(S, seed)`: the gradient rules from output j back to the leaves it depends on (its
+  receivers), returning their gradients; `backward_store(j)(S, seed, recv)`, the same pass adding
+  them into the receivers' `.grad` as engine._run stores a leaf's gradient.
 
 Tensor ops become one line each: the op's own `forward` and rules, with the input conversions
 and broadcasting undoes the eager engine would do, decided once from the traced types.
@@ -45,15 +46,65 @@ _ELEMENTWISE = {
 }  # fmt: skip
 
 
-# The arithmetic ops, written out in the code instead of called: the very expressions of their
-# forward and rules in ops.py (tests/test_jit.py checks they agree), without a Python call each.
-_INLINE_FORWARD = {_ops.Add: "{0} + {1}", _ops.Sub: "{0} - {1}", _ops.Mul: "{0} * {1}", _ops.Div: "{0} / {1}", _ops.Neg: "-{0}"}
-_INLINE_RULES = {
+# Ops written out in the code instead of called: the very expressions their forward and rules in
+# ops.py compute for inputs like the traced ones (tests/test_jit.py checks each against the op),
+# without a Python call each.
+_ARITH_FORWARD = {_ops.Add: "{0} + {1}", _ops.Sub: "{0} - {1}", _ops.Mul: "{0} * {1}", _ops.Div: "{0} / {1}", _ops.Neg: "-{0}"}
+_ARITH_RULES = {
     _ops.Sub: (None, "-g"),
     _ops.Mul: ("g * {x1}", "g * {x0}"),
     _ops.Div: ("g / {x1}", "-g * {out} / {x1}"),
     _ops.Neg: ("-g",),
 }
+
+
+def _arrays(datas: list[Any], *ndims: int) -> bool:
+    """The traced inputs are arrays of these numbers of dimensions (0: any but 0-d)."""
+    return all(type(d) is _ndarray and (d.ndim == n if n else d.ndim > 0) for d, n in zip(datas, ndims)) and len(datas) == len(ndims)
+
+
+def inline_forward(op: Any, datas: list[Any]) -> str | None:
+    """The op's forward as an expression of its inputs {0}, {1}, when it is one for these inputs."""
+    t = type(op)
+    if t in _ARITH_FORWARD:
+        return _ARITH_FORWARD[t]
+    if t is _ops.MatMulT and _arrays(datas, 0, 2) and datas[0].shape[-1] == datas[1].shape[1]:
+        return "{0} @ {1}.T"
+    if t is _ops.Relu and _arrays(datas, 0):
+        return "_maximum({0}, 0)"
+    if t is _ops.Sum and _arrays(datas, 0):
+        return f"_reduce({{0}}, axis={op.axis!r}, keepdims={op.keepdims!r})"
+    return None
+
+
+def inline_rule(op: Any, pos: int, datas: list[Any]) -> tuple[str, str] | None:
+    """Rule `pos` of the op as an expression of g, {out}, {x0}, {x1}, when it is one for these inputs,
+    and the shape of its result: "out" (the output's: broadcasting to undo) or "x" (the input's)."""
+    t = type(op)
+    if t in _ARITH_RULES:
+        r = _ARITH_RULES[t][pos]
+        return None if r is None else (r, "out")
+    if t is _ops.MatMulT and _arrays(datas, 2, 2):
+        return ("g @ {x1}", "x") if pos == 0 else ("g.mT @ {x0}", "x")
+    if t is _ops.Relu and _arrays(datas, 0):
+        return ("g * ({x0} > 0)", "out")
+    return None
+
+
+def _unbroadcast_expr(expr: str, frm: tuple[int, ...], to: tuple[int, ...]) -> str:
+    """expr summed from shape frm back to shape to, with the very reductions engine.unbroadcast runs for these shapes."""
+    extra = len(frm) - len(to)
+    if extra > 0:
+        expr = f"_reduce({expr}, axis={0 if extra == 1 else tuple(range(extra))!r})"
+        frm = frm[extra:]
+    if 1 in to:
+        axes = tuple(i for i, n in enumerate(to) if n == 1 and frm[i] != 1)
+        if axes:
+            expr = f"_reduce({expr}, axis={axes!r}, keepdims=True)"
+            frm = tuple(1 if i in axes else n for i, n in enumerate(frm))
+    if tuple(frm) != tuple(to):
+        expr = f"_unbroadcast({expr}, {to!r})"
+    return expr
 
 
 _MIN_BATCHED = 16  # scalar nodes a graph needs before its scalars are batched
@@ -113,16 +164,6 @@ def _apply_conv(expr: str, code: str) -> str:
     if code == "f64":
         return f"_f64({expr})"
     return expr
-
-
-def _cx(x: Any, floats: bool) -> Any:
-    """engine._scalar at run time (for a scalar whose type is not fixed by the trace)."""
-    if type(x) is _ndarray:
-        if not x.shape:
-            return x.item() if x.dtype == _F64 and floats else x[()]
-    elif type(x) is float and not floats:
-        return np.float64(x)
-    return x
 
 
 def _as_array(x: Any) -> Any:
@@ -230,7 +271,7 @@ class Program:
         self._op_name: dict[int, str] = {}
         self.ns: dict[str, Any] = {
             "_f64": np.float64, "_empty": np.empty, "_reduce": np.add.reduce, "_cumsum": np.cumsum, "_fromiter": np.fromiter,
-            "_ndarray": _ndarray, "_Slow": Slow, "_refs": _refs, "_acc": _acc, "_store_floats": _store_floats, "_Retrace": Retrace, "_unbroadcast": unbroadcast, "_cx": _cx, "_as_array": _as_array,
+            "_maximum": np.maximum, "_ndarray": _ndarray, "_Slow": Slow, "_refs": _refs, "_acc": _acc, "_store_floats": _store_floats, "_Retrace": Retrace, "_unbroadcast": unbroadcast, "_as_array": _as_array,
         }  # fmt: skip
         self.out_def = graph.treedef
         self.forward = self._gen_forward()
@@ -283,7 +324,6 @@ class Program:
                     absorbed.add(left)
                 else:
                     terms[i] = [left, right]
-        self.batched, self.absorbed = batched, absorbed
         self.terms = {i: t for i, t in terms.items() if i not in absorbed}
         # levels: sources 0, anything else one more than what it reads
         level = [0] * n
@@ -330,7 +370,6 @@ class Program:
         for k, u in enumerate(units):
             u.order = k
         self.units = units
-        self.unit_of: dict[int, _Unit] = {i: u for u in units for i in u.items}
         # V: the scalars batched groups read and write
         vres: set[int] = set()
         for u in units:
@@ -529,8 +568,8 @@ class Program:
         convs = self._fwd_convs(it)
         xs = [_apply_conv(names[j], c) for j, c in zip(ins, convs)]
         names[i] = f"v{i}"
-        inline = _INLINE_FORWARD.get(type(op))
-        if inline is not None and fwd.startswith("F"):
+        inline = inline_forward(op, [items[j].data for j in ins]) if fwd.startswith("F") else None
+        if inline is not None:
             em(f"v{i} = {inline.format(*xs)}")
         else:
             em(f"v{i} = {fwd}({', '.join(xs)})")
@@ -770,19 +809,20 @@ class Program:
             c = _conv1(items[j].data, fl)
             xs.append(_apply_conv(names[j], c))
         rules = op._vjps
-        inline = _INLINE_RULES.get(type(op))
+        datas = [items[j].data for j in it.ins]
         out_shape = _shape_of(it.data)
         for pos, j in enumerate(it.ins):
             if not items[j].rg:
                 continue
             shape = _shape_of(items[j].data)
-            if rules[pos] is passes_gradient or (inline is not None and inline[pos] is not None):
-                # g has the output's shape, and so has an elementwise rule's result: broadcasting is undone
-                # exactly when this input's shape differs from the output's (known now)
-                gi = "g" if rules[pos] is passes_gradient else inline[pos].format(out=names[i], **{f"x{k}": x for k, x in enumerate(xs)})
-                if shape != out_shape:
-                    gi = f"_unbroadcast({gi}, {shape!r})"
-                made = rules[pos] is not passes_gradient or shape != out_shape
+            inline = ("g", "out") if rules[pos] is passes_gradient else inline_rule(op, pos, datas)
+            if inline is not None:
+                # g has the output's shape, and so has an elementwise rule's result: broadcasting is undone,
+                # by the reductions these shapes need, exactly when this input's shape differs (known now)
+                gi = inline[0].format(out=names[i], **{f"x{k}": x for k, x in enumerate(xs)})
+                if inline[1] == "out" and shape != out_shape:
+                    gi = _unbroadcast_expr(gi, out_shape, shape)
+                made = gi != "g"  # a new array (a product, a sum), not g itself
                 self._deliver(em, j, gi, i, pos, pyc, regions, home_e, made_by, made)
                 continue
             R = em.name(rules[pos], "R")

@@ -156,10 +156,9 @@ _SHAPE_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.broadcast_sha
 
 
 def _has_bool_array(index: Any) -> bool:
+    """Whether an index holds a boolean mask computed from the data (the result's shape would depend on the data)."""
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, np.ndarray) and i.dtype == bool and not (isinstance(i, _Tracked) and i._jit is None) for i in items) and any(
-        isinstance(i, _Tracked) for i in items
-    )
+    return any(isinstance(i, _Tracked) and i.dtype == bool for i in items)
 
 
 def _owner(obj: Any) -> tuple[Any, str]:
@@ -378,8 +377,7 @@ class Tracer:
         b_traced = (isinstance(b, Value) and b.requires_grad) or (isinstance(b, _Tracked) and b._jit is not None and b._jit[0] is self)
         if not (a_traced or b_traced):
             return r
-        other = b if isinstance(b, (Value, _Tracked)) else _raw_const(b)
-        return self._tracked(r, _Recipe(ufunc, (a, other), {}), "a comparison of traced Values")
+        return self._tracked(r, _Recipe(ufunc, (a, b), {}), "a comparison of traced Values")
 
     def detach(self, v: Value) -> Value | None:
         if not v.requires_grad:
@@ -426,10 +424,6 @@ class Tracer:
                     "numbers. Pass the array itself, compute it inside the graph, or pass the result as an argument"
                 )
         return None
-
-
-def _raw_const(b: Any) -> Any:
-    return b
 
 
 # ---- the tape --------------------------------------------------------------------------------

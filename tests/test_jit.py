@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 import autograd
 import nn
 from autograd import Value, jit, jit_codegen, where
+from autograd import ops as O
 from autograd import value as _value
 from autograd.jit import TraceError
-from autograd.jit_codegen import _INLINE_FORWARD, _INLINE_RULES
 from benchmarks import workloads as W
 
 TOL = 1e-12
@@ -432,18 +432,36 @@ def test_tracing_in_one_thread_leaves_other_threads_alone():
 
 @settings(max_examples=20)
 @given(st.integers(0, 2**32 - 1))
-def test_inlined_arithmetic_is_the_ops_forward_and_rules(seed):
+def test_ops_written_out_in_the_code_are_the_ops_forward_and_rules(seed):
+    """Where jit writes an op's forward or rule as an expression (no Python call), it is the op's own."""
     rng = np.random.default_rng(seed)
-    x, y, g = rng.standard_normal((3, 4)) + 2.0
-    for cls, fwd in _INLINE_FORWARD.items():
-        op = cls()
-        xs = (x, y)[: len(op._vjps)]
+    a, b, g = rng.standard_normal((3, 4, 5)) + 0.5
+    x2, w2, g2 = rng.standard_normal((5, 3)), rng.standard_normal((4, 3)), rng.standard_normal((5, 4))
+    cases = [(O.Add(), (a, b), g), (O.Sub(), (a, b), g), (O.Mul(), (a, b), g), (O.Div(), (a, b + 3.0), g), (O.Neg(), (a,), g),
+             (O.MatMulT(), (x2, w2), g2), (O.Relu(), (a,), g), (O.Sum(None, False), (a,), 1.5), (O.Sum(1, True), (a,), g[:, :1])]  # fmt: skip
+    env0 = {"_maximum": np.maximum, "_reduce": np.add.reduce}
+    for op, xs, grad in cases:
         out = op.forward(*xs)
-        env = {f"x{k}": v for k, v in enumerate(xs)}
-        assert np.array_equal(eval(fwd.format(*env), {}, env), out, equal_nan=True), cls
-        for k, rule in enumerate(_INLINE_RULES.get(cls, ())):
+        env = {**env0, **{f"x{k}": x for k, x in enumerate(xs)}, "g": grad, "out": out}
+        fwd = jit_codegen.inline_forward(op, list(xs))
+        assert fwd is not None and np.array_equal(eval(fwd.format(*[f"x{k}" for k in range(len(xs))]), {}, env), out), op
+        for k in range(len(xs)):
+            rule = jit_codegen.inline_rule(op, k, list(xs))
             if rule is not None:
-                assert np.array_equal(eval(rule.format(out="out", **{n: n for n in env}), {}, {"g": g, "out": out, **env}), op._vjps[k](op, g, out, *xs)), (cls, k)
+                expected = op._vjps[k](op, grad, out, *xs)
+                assert np.array_equal(eval(rule[0].format(out="out", x0="x0", x1="x1"), {}, env), expected), (op, k)
+                assert rule[1] == "x" or np.shape(expected) == np.shape(out)
+
+
+def test_broadcasting_is_undone_by_the_reductions_unbroadcast_makes():
+    from autograd.engine import unbroadcast
+
+    rng = np.random.default_rng(0)
+    for frm, to in [((4, 5), (5,)), ((2, 4, 5), (5,)), ((4, 5), (4, 1)), ((2, 4, 5), (1, 5)), ((3, 1), (1, 1)), ((4, 5), ())]:
+        g = rng.standard_normal(frm)
+        expr = jit_codegen._unbroadcast_expr("g", frm, to)
+        got = eval(expr, {"_reduce": np.add.reduce, "_unbroadcast": unbroadcast}, {"g": g})
+        assert np.array_equal(got, unbroadcast(g, to)) and "_unbroadcast" not in expr, (frm, to, expr)
 
 
 # ---- random scalar graphs: the batcher against eager --------------------------------------------------
