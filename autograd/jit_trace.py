@@ -200,19 +200,29 @@ class _Recipe:
         self.fn, self.args, self.kwargs = fn, args, kwargs
 
 
-class _Arg:
-    """The k-th array argument, as the call passed it."""
+class _Index:
+    """A reference by number that compares by its class and number."""
 
-    __slots__ = ("k",)
+    __slots__ = ("n",)
 
-    def __init__(self, k: int) -> None:
-        self.k = k
+    def __init__(self, n: int) -> None:
+        self.n = n
 
     def __eq__(self, other: Any) -> bool:
-        return type(other) is _Arg and other.k == self.k
+        return type(other) is type(self) and other.n == self.n
 
     def __hash__(self) -> int:
-        return hash(("arg", self.k))
+        return hash((type(self).__name__, self.n))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.n}>"
+
+
+class _Arg(_Index):
+    """The k-th array argument, as the call passed it."""
+
+    __slots__ = ()
+    k = property(lambda self: self.n)
 
 
 class _Placeholder:
@@ -460,22 +470,11 @@ class Item:
         return f"`{self.op.label()}`" + (f" (in {inside})" if inside else "")
 
 
-class _Slot:
+class _Slot(_Index):
     """A reference to item i inside a recipe's or op parameter's template."""
 
-    __slots__ = ("i",)
-
-    def __init__(self, i: int) -> None:
-        self.i = i
-
-    def __eq__(self, other: Any) -> bool:
-        return type(other) is _Slot and other.i == self.i
-
-    def __hash__(self) -> int:
-        return hash(("slot", self.i))
-
-    def __repr__(self) -> str:
-        return f"<v{self.i}>"
+    __slots__ = ()
+    i = property(lambda self: self.n)
 
 
 def fill(template: Any, vals: list[Any]) -> Any:
