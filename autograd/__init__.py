@@ -8,6 +8,7 @@ from .anomaly import detect_anomaly
 from .engine import apply, enable_grad, is_grad_enabled, no_grad, passes_gradient
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .jit import jit
 from .ops import Op, concatenate, maximum, minimum, stack, where
 from .viz import draw_graph, render_graph
 
@@ -33,6 +34,8 @@ __all__ = [
     "hvp",
     "vjp",
     "jvp",
+    # compiling a training step
+    "jit",
     # checking gradients
     "gradcheck",
     "gradgradcheck",

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .floats import ERRORS, NotFinite, call_rule, forward_again, operand, operands2
-from .modes import enable_grad, is_grad_enabled, mode, no_grad, peek, state  # noqa: F401  (mode: re-exported for nn)
+from .modes import enable_grad, is_grad_enabled, no_grad, peek, state  # noqa: F401  (re-exported: autograd.engine.no_grad)
 from .value import Value, _lift, as_array
 
 # ---- backpropagation: the definition ------------------------------------------------------------

@@ -14,12 +14,13 @@ from typing import Any, TypeVar, overload
 class _State:
     """One thread's switches: recording on or off, anomaly checks, the module scope being run."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "tracer")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.scope: Any = None
+        self.tracer: Any = None  # autograd.jit's tracer while this thread traces a function (jit_trace.py)
 
 
 # NOTE: each thread's _State lives in a context variable: every op reads it, and ContextVar.get is
@@ -38,6 +39,10 @@ if not getattr(sys.flags, "thread_inherit_context", 0):
             _var.set(s)
         return s
 
+    def set_state(s: _State) -> None:
+        """Make s this thread's switches (autograd.jit traces with switches of its own)."""
+        _var.set(s)
+
 else:  # pragma: no cover
     _local = threading.local()
 
@@ -51,11 +56,15 @@ else:  # pragma: no cover
             s = _local.s = _State()
         return s
 
+    def set_state(s: _State) -> None:
+        """Make s this thread's switches (autograd.jit traces with switches of its own)."""
+        _local.s = s
+
 
 class _Mode:
     """`mode.grad_enabled`, `mode.anomaly`, `mode.scope`: this thread's switches, readable and settable."""
 
-    s = property(lambda self: state())
+    s = property(lambda self: state(), lambda self, s: set_state(s))
     grad_enabled = property(lambda self: state().grad_enabled, lambda self, v: setattr(state(), "grad_enabled", v))
     anomaly = property(lambda self: state().anomaly, lambda self, v: setattr(state(), "anomaly", v))
     scope = property(lambda self: state().scope, lambda self, v: setattr(state(), "scope", v))

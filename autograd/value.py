@@ -76,6 +76,8 @@ class Value:
         self.label = label
         self._op = None
         self.scope = None
+        if _tracing and isinstance(src, np.ndarray) and type(src) is not np.ndarray:
+            _jit_hook("value", self, src)  # Value(x) of an array argument of a function autograd.jit traces
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -155,6 +157,8 @@ class Value:
 
     def item(self) -> float:
         """The single element as a Python float (ValueError unless size is 1)."""
+        if _tracing:
+            _jit_hook("concrete", self, "float() or .item()")
         if self.size != 1:
             raise ValueError(f"item() needs a Value with one element, this one has shape {self.shape}")
         return float(np.asarray(self._data).reshape(()))
@@ -165,6 +169,10 @@ class Value:
 
     def detach(self) -> Value:
         """The same data as a new leaf outside the graph (requires_grad=False)."""
+        if _tracing:
+            d = _jit_hook("detach", self)
+            if d is not None:
+                return d
         v = Value.__new__(Value)
         v._data, v._grad, v.requires_grad, v.label, v._op, v.scope = self._data, None, False, self.label, None, None
         return v
@@ -203,29 +211,37 @@ class Value:
             yield self[i]
 
     def __bool__(self) -> bool:
+        if _tracing:
+            _jit_hook("concrete", self, "bool()")
         return bool(self._data)
 
     def __float__(self) -> float:
         return self.item()
 
-    # Comparisons record nothing: they return plain boolean arrays.
+    # Comparisons record no node: they return plain boolean arrays (recorded masks while autograd.jit traces).
     def __lt__(self, other: Any) -> Any:
-        return self._data < _raw(other)
+        r = self._data < _raw(other)
+        return _compared(r, self, other, np.less) if _tracing else r
 
     def __le__(self, other: Any) -> Any:
-        return self._data <= _raw(other)
+        r = self._data <= _raw(other)
+        return _compared(r, self, other, np.less_equal) if _tracing else r
 
     def __gt__(self, other: Any) -> Any:
-        return self._data > _raw(other)
+        r = self._data > _raw(other)
+        return _compared(r, self, other, np.greater) if _tracing else r
 
     def __ge__(self, other: Any) -> Any:
-        return self._data >= _raw(other)
+        r = self._data >= _raw(other)
+        return _compared(r, self, other, np.greater_equal) if _tracing else r
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return self._data == _raw(other)
+        r = self._data == _raw(other)
+        return _compared(r, self, other, np.equal) if _tracing else r
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return self._data != _raw(other)
+        r = self._data != _raw(other)
+        return _compared(r, self, other, np.not_equal) if _tracing else r
 
     # ---- arithmetic: dispatch only -----------------------------------------
     def __add__(self, other: Any) -> Value:
@@ -642,10 +658,35 @@ def _lift(x: Any) -> Value:
         return _constant(x)
     if type(x) is np.ndarray and x.dtype.kind in "fb":
         return _constant(x)
+    if _tracing and isinstance(x, np.ndarray):
+        v = _jit_hook("lift", x)  # an array argument of a function autograd.jit traces
+        if v is not None:
+            return v
     return _constant(as_array(x))  # (an ndarray subclass, e.g. np.matrix, as a plain array)
 
 
+# ---- autograd.jit's hooks ----------------------------------------------------------------
+# autograd/jit_trace.py records a function's graph by running it once. While any thread does,
+# _tracing > 0 and that thread's tracer is modes.state().tracer: the hooks above refuse Python
+# control flow on traced Values, record comparisons (masks for `where`) and follow array
+# arguments into the graph. Outside tracing each hook costs one global read.
+_tracing = 0
+
+
+def _jit_hook(name: str, *args: Any) -> Any:
+    """The tracer's method `name` applied to args, or None when this thread is not tracing."""
+    tracer = _modes.state().tracer
+    return None if tracer is None else getattr(tracer, name)(*args)
+
+
+def _compared(r: Any, a: Value, b: Any, ufunc: Any) -> Any:
+    """A comparison's result, as a recorded mask when this thread is tracing."""
+    tracer = _modes.state().tracer
+    return r if tracer is None else tracer.compare(r, a, b, ufunc)
+
+
 from . import engine as _engine  # noqa: E402  (engine and ops need Value defined first)
+from . import modes as _modes  # noqa: E402
 from . import numpy as _anp  # noqa: E402  (autograd.numpy: the functions the methods below the operators call)
 from . import ops as _ops  # noqa: E402
 from .engine import apply1 as _apply1  # noqa: E402

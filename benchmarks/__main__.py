@@ -124,6 +124,8 @@ def run_workload(w: Workload, quick: bool, reps: int, peers: bool) -> dict[str, 
             if "peak_rss_added" in r:
                 row["impls"][peer]["peak_rss_added"] = r["peak_rss_added"]
     row["target"], row["met"] = judge(row)
+    if "jit" in row["impls"]:
+        row["jit_target"], row["jit_met"] = judge_jit(row)
     return row
 
 
@@ -151,6 +153,23 @@ def judge(row: dict[str, Any]) -> tuple[str, bool | None]:
     return "", None
 
 
+def judge_jit(row: dict[str, Any]) -> tuple[str, bool | None]:
+    """The issue's target for the row's autograd.jit runner (issue 16), and whether this run meets it."""
+    im, key = row["impls"], row["key"]
+    jit = im["jit"]
+    ok = jit["loss_diff"] <= TOL
+    if key == "W1":
+        target = "≤ 0.01× micrograd (default gc), ≤ 15× numpy"
+        mg = im.get("micrograd", {})
+        if "median" not in mg:
+            return target, None
+        return target, ok and jit["ratio"] <= 0.01 * mg["ratio"] and jit["ratio"] <= 15
+    limit = {"W2": 1.10, "W5": 2.0}.get(key)
+    if limit is None:
+        return "", None
+    return f"≤ {limit:g}× numpy", ok and jit["ratio"] <= limit
+
+
 def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
     lines = [
         f"Machine: {mach}" + (" (quick sizes: not the real benchmark)" if quick else ""),
@@ -159,8 +178,8 @@ def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
         "ratios are to hand-written numpy in the same run: the median of each repetition's ratio to the numpy repetition next to it. "
         "micrograd and PyTorch ran in their own processes, each with its own interleaved numpy baseline for its ratio.",
         "",
-        "| workload | unit | numpy | engine | engine / numpy | PyTorch / numpy | micrograd / numpy | losses vs numpy | target | met |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| workload | unit | numpy | engine | engine / numpy | jit / numpy | PyTorch / numpy | micrograd / numpy | losses vs numpy | target | met | jit target | jit met |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         im = r["impls"]
@@ -190,8 +209,13 @@ def table(rows: list[dict[str, Any]], mach: str, quick: bool) -> str:
         if "peak_bytes" in im["engine"]:
             eng += f"; memory {im['engine']['peak_bytes'] / im['numpy']['peak_bytes']:.2f}×"
         met = {True: "yes", False: "**no**", None: "peer skipped"}[r["met"]]
+        jit = f"**{ratio('jit')}** ({fmt_time(im['jit']['median'])})" if "jit" in im else "–"
+        jit_met = {True: "yes", False: "**no**", None: "peer skipped"}[r["jit_met"]] if "jit_met" in r else "–"
         diffs = ", ".join(f"{n} {v['loss_diff']:.1e}" for n, v in im.items() if n not in ("numpy", "engine-gc-off") and "loss_diff" in v)
-        lines.append(f"| {r['key']} | {r['unit']} | {cell('numpy')} | {cell('engine')} | {eng} | {ratio('torch')} | {mg} | {diffs} | {r['target']} | {met} |")
+        lines.append(
+            f"| {r['key']} | {r['unit']} | {cell('numpy')} | {cell('engine')} | {eng} | {jit} | {ratio('torch')} | {mg} | {diffs} | {r['target']} | {met} "
+            f"| {r.get('jit_target', '–')} | {jit_met} |"
+        )
     skipped = sorted({f"{n}: {v['skipped']}" for r in rows for n, v in r["impls"].items() if "skipped" in v})
     if skipped:
         lines += ["", "Skipped: " + "; ".join(skipped) + "."]
@@ -227,23 +251,24 @@ def chart(rows: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["engine", "torch", "micrograd", "micrograd-gc-off", "floor"]
-    colors = {"engine": "#2a7ab0", "torch": "#e07b39", "micrograd": "#6aa84f", "micrograd-gc-off": "#b6d7a8", "floor": "#999999"}
+    names = ["engine", "jit", "torch", "micrograd", "micrograd-gc-off", "floor"]
+    colors = {"engine": "#2a7ab0", "jit": "#7b3fa0", "torch": "#e07b39", "micrograd": "#6aa84f", "micrograd-gc-off": "#b6d7a8", "floor": "#999999"}
     labels = {
         "engine": "this engine",
+        "jit": "this engine under autograd.jit",
         "torch": "PyTorch",
         "micrograd": "micrograd",
         "micrograd-gc-off": "micrograd, gc off",
         "floor": "scalar floor (floor.py)",
     }
     fig, ax = plt.subplots(figsize=(max(7, 1.5 * len(rows)), 4.5))
-    width = 0.16
+    width = 0.14
     for j, name in enumerate(names):
         xs, ys = [], []
         for i, r in enumerate(rows):
             v = r["impls"].get(name, {})
             if "ratio" in v:
-                xs.append(i + (j - 2) * width)
+                xs.append(i + (j - 2.5) * width)
                 ys.append(v["ratio"])
         if xs:
             bars = ax.bar(xs, ys, width, label=labels[name], color=colors[name])

@@ -12,6 +12,7 @@ import gc
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -117,16 +118,22 @@ def w1_loss(layers: list[Any], params: list[Any], xs: list[list[float]], ys: lis
     return data_loss + reg_loss
 
 
-def w1_engine(d: dict[str, Any]) -> Runner:
-    """micrograd's demo with a `Value` per weight: `w1_loss`, zero_grad, backward, SGD."""
-    from autograd import Value
+def w1_engine(d: dict[str, Any], jitted: bool = False) -> Runner:
+    """micrograd's demo with a `Value` per weight: `w1_loss`, zero_grad, backward, SGD
+    (jitted: the loss under autograd.jit, traced on the first step and replayed after)."""
+    from autograd import Value, jit
 
     layers = [([[Value(wij) for wij in wi] for wi in w], [Value(bi) for bi in b]) for w, b in d["layers"]]
     params = [p for w, b in layers for row, bi in zip(w, b) for p in (*row, bi)]
     xs, ys, lr, alpha = d["x"].tolist(), d["y"].tolist(), d["lr"], d["alpha"]
 
+    def loss() -> Any:
+        return w1_loss(layers, params, xs, ys, alpha)
+
+    loss_fn = jit(loss) if jitted else loss
+
     def step() -> float:
-        total = w1_loss(layers, params, xs, ys, alpha)
+        total = loss_fn()
         for p in params:
             p.zero_grad()
         total.backward()
@@ -177,10 +184,12 @@ def mlp_numpy(d: dict[str, Any]) -> Runner:
     return step
 
 
-def mlp_engine(d: dict[str, Any]) -> Runner:
+def mlp_engine(d: dict[str, Any], jitted: bool = False) -> Runner:
     """The same MLP as a user of this project writes it: nn.Linear and ReLU in nn.Sequential,
-    nn.cross_entropy, optim.SGD; backward(retain_grads=False) keeps no intermediate gradients."""
+    nn.cross_entropy, optim.SGD; backward(retain_grads=False) keeps no intermediate gradients
+    (jitted: the loss under autograd.jit, traced on the first step and replayed after)."""
     import nn
+    from autograd import jit
 
     mods: list[Any] = []
     for k, (w, b) in enumerate(d["layers"]):
@@ -192,10 +201,15 @@ def mlp_engine(d: dict[str, Any]) -> Runner:
     xs, ys = d["xs"], d["ys"]  # plain arrays, as a user passes a batch (the model wraps it as a constant)
     it = [0]
 
+    def loss_of(x: Any, y: Any) -> Any:
+        return nn.cross_entropy(model(x), y)
+
+    loss_fn = jit(loss_of) if jitted else loss_of
+
     def step() -> float:
         i = it[0] % len(xs)
         it[0] += 1
-        loss = nn.cross_entropy(model(xs[i]), ys[i])
+        loss = loss_fn(xs[i], ys[i])
         opt.zero_grad()
         loss.backward(retain_grads=False)
         value = float(loss.data)
@@ -272,17 +286,23 @@ def w5_numpy(d: dict[str, Any]) -> Runner:
     return step
 
 
-def w5_engine(d: dict[str, Any]) -> Runner:
-    """The same with Values: (a * b).sum().backward(), `calls` times, fresh gradients each time."""
-    from autograd import Value
+def w5_engine(d: dict[str, Any], jitted: bool = False) -> Runner:
+    """The same with Values: (a * b).sum().backward(), `calls` times, fresh gradients each time
+    (jitted: (a * b).sum() under autograd.jit)."""
+    from autograd import Value, jit
 
     a, b, calls = Value(d["a"]), Value(d["b"]), d["calls"]
+
+    def dot() -> Any:
+        return (a * b).sum()
+
+    f = jit(dot) if jitted else dot
 
     def step() -> float:
         for _ in range(calls):
             a.zero_grad()
             b.zero_grad()
-            s = (a * b).sum()
+            s = f()
             s.backward()
         return float(s.data) + float(a.grad[0] + b.grad[0])
 
@@ -336,16 +356,17 @@ class Workload:
 
 
 _MLP = {"numpy": mlp_numpy, "engine": mlp_engine}
+w1_jit, mlp_jit, w5_jit = partial(w1_engine, jitted=True), partial(mlp_engine, jitted=True), partial(w5_engine, jitted=True)
 
 WORKLOADS: list[Workload] = [
     Workload(
         "W1", "scalar MLP 2-16-16-1 on 100 moons (micrograd's demo)", "step", w1_data,
-        {"numpy": w1_numpy, "engine": w1_engine, "engine-gc-off": gc_off(w1_engine), "floor": w1_floor},
+        {"numpy": w1_numpy, "engine": w1_engine, "engine-gc-off": gc_off(w1_engine), "floor": w1_floor, "jit": w1_jit},
         size={"points": 100, "hidden": (16, 16)}, quick={"points": 10, "hidden": (4, 4)},
         calls=lambda s: 1, peers=("micrograd", "micrograd-gc-off"),
     ),
     Workload(
-        "W2", "MLP 64-128-64-10 float64, batch 64", "step", mlp_data, _MLP,
+        "W2", "MLP 64-128-64-10 float64, batch 64", "step", mlp_data, {**_MLP, "jit": mlp_jit},
         size={"dims": (64, 128, 64, 10), "batch": 64, "batches": 10, "dtype": "float64", "lr": 0.1, "steps": 200},
         quick={"dims": (8, 16, 8, 4), "batch": 8, "batches": 2, "dtype": "float64", "lr": 0.1, "steps": 4},
         calls=lambda s: s["steps"] // 4, peers=("torch",), rep_factor=3,
@@ -367,7 +388,7 @@ WORKLOADS: list[Workload] = [
     ],
     Workload(
         "W5", "(a * b).sum() forward+backward, 1,000 float64", "call", w5_data,
-        {"numpy": w5_numpy, "engine": w5_engine},
+        {"numpy": w5_numpy, "engine": w5_engine, "jit": w5_jit},
         size={"n": 1000, "calls": 1000}, quick={"n": 1000, "calls": 10}, units=lambda s: s["calls"],
         peers=("torch",), rep_factor=3,
     ),

@@ -91,6 +91,17 @@ def test_w6_cnn_matches_numpy_and_learns(dtype):
     assert all(p.data.dtype == np.dtype(dtype) and p.grad.dtype == np.dtype(dtype) for p in run.model.parameters())
 
 
+def test_the_jit_runners_compute_numpys_losses():
+    """W1, W2 and W5 under autograd.jit (traced on the first step, replayed after): numpy's losses, step for step."""
+    d = W.w1_data({"points": 12, "hidden": (4, 3)})
+    _assert_same(_steps(W.w1_jit, d, 4), _steps(W.w1_numpy, d, 4))
+    size = {"dims": (6, 9, 7, 4), "batch": 5, "batches": 2, "dtype": "float64", "lr": 0.5, "steps": 4}
+    d = W.mlp_data(size)
+    _assert_same(_steps(W.mlp_jit, d, 4), _steps(W.mlp_numpy, d, 4))
+    d = W.w5_data({"n": 50, "calls": 3})
+    _assert_same(_steps(W.w5_jit, d, 2), _steps(W.w5_numpy, d, 2))
+
+
 def test_every_workload_has_a_quick_size_and_both_implementations():
     for w in W.WORKLOADS:
         assert {"numpy", "engine"} <= set(w.impls), w.key

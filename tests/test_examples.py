@@ -235,6 +235,18 @@ def test_activation_derivatives_are_the_engines(run_example, capsys):
     np.testing.assert_allclose(r["softmax_grad"], p[0] * (np.eye(len(p))[0] - p), atol=1e-15)
 
 
+# ---- example 10: the course's scalar network under autograd.jit ---------------------------------------
+
+
+def test_jit_scalar_net_replays_eagers_numbers_and_learns(run_example, capsys):
+    r, _, printed = _example(run_example, capsys, "10_")
+    assert r["max_rel_diff"] <= 1e-12, "jit's losses and weights are eager's"
+    losses = r["losses"]
+    assert np.mean(losses[-5:]) < 0.6 * losses[0], "the network learns under jit"
+    assert r["jit_forward_backward_ms"] > 0 and r["update_ms"] > 0
+    assert "faster than eager" in printed and "first call" in printed
+
+
 # ---- the pictures of the README and docs are the examples' ------------------------------------------------------
 
 
