@@ -8,7 +8,7 @@ from .anomaly import detect_anomaly
 from .engine import apply, enable_grad, is_grad_enabled, no_grad, passes_gradient
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .jit import jit
+from .jit import TraceError, jit
 from .ops import Op, concatenate, maximum, minimum, stack, where
 from .viz import draw_graph, render_graph
 
@@ -36,6 +36,7 @@ __all__ = [
     "jvp",
     # compiling a training step
     "jit",
+    "TraceError",
     # checking gradients
     "gradcheck",
     "gradgradcheck",

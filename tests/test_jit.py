@@ -593,3 +593,8 @@ def test_no_memory_growth_over_2000_replayed_steps(kind):
     assert grown < 256 * 1024, f"memory grew by {grown / 1024:.0f} KiB over 2,000 replayed steps"
     assert cycles == 0, f"{cycles} objects were only reclaimable by the cycle collector"
     assert all(p.grad is not None for p in params)
+
+
+def test_trace_error_is_importable_as_the_docs_say():
+    assert autograd.TraceError is __import__("autograd.jit_trace", fromlist=["TraceError"]).TraceError
+    assert issubclass(autograd.TraceError, TypeError) and "TraceError" in autograd.__all__
