@@ -108,6 +108,7 @@ def _unbroadcast_expr(expr: str, frm: tuple[int, ...], to: tuple[int, ...]) -> s
 
 
 _MIN_BATCHED = 16  # scalar nodes a graph needs before its scalars are batched
+_SOURCES = ("arg", "argv", "leaf", "const")  # items that read no other item
 
 
 class Slow(Exception):
@@ -255,6 +256,11 @@ class _Unit:
         self.cols: list[str] = []  # batched: the saved input vectors' names in S
         self.order = 0
 
+    @property
+    def batched(self) -> bool:
+        """A group of scalar nodes run as one numpy operation on V ("batch", or "sum": chains of +)."""
+        return self.kind in ("batch", "sum")
+
 
 class Program:
     """A compiled tape: forward(A) and, per output, backward(S, seed)."""
@@ -289,93 +295,111 @@ class Program:
 
     # ---- analysis: domains, chains, levels, groups ----
     def _analyse(self) -> None:
+        """Decide once how the tape runs: which scalar nodes are batched, the chains of +, each item's
+        level, the schedule of units, and where each scalar batched groups use lives in V."""
+        self._count_uses()
+        batched = self._batchable()
+        absorbed = self._find_sum_chains(batched)
+        self._levels(absorbed)
+        self._schedule(batched, absorbed)
+        self._layout_v(batched, absorbed)
+
+    def _count_uses(self) -> None:
+        """Per item, the nodes that take it as an op input (self.consumers: (node, input position)) and
+        how many times anything else reads it (self.other_uses: op parameters, recipes, placeholders)."""
         items = self.items
-        n = len(items)
-        self.consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # (consumer node, input position)
-        other_uses = [0] * n
+        self.consumers: list[list[tuple[int, int]]] = [[] for _ in items]
+        self.other_uses = [0] * len(items)
         for i, it in enumerate(items):
             if it.kind == "node":
                 for pos, j in enumerate(it.ins):
                     self.consumers[j].append((i, pos))
-                for _, tmpl in it.dyn:
-                    for j in _slots_in(tmpl):
-                        other_uses[j] += 1
-            elif it.kind == "recipe":
-                for j in _slots_in((it.args, it.kwargs)):
-                    other_uses[j] += 1
-            else:
-                for j in it.ins:
-                    other_uses[j] += 1
-        outs = set(self.outputs)
-        batched = [False] * n
+            for j in _other_reads(it):
+                self.other_uses[j] += 1
+
+    def _batchable(self) -> list[bool]:
+        """Per item: an elementwise op on float64 scalars, to run batched (when the graph has enough of them)."""
+        items = self.items
+        batched = [False] * len(items)
         for i, it in enumerate(items):
             if it.kind == "node" and not it.dyn and type(it.op) in _ELEMENTWISE and _s64(it.data) and all(_s64(items[j].data) for j in it.ins):
                 batched[i] = True
         if sum(batched) < _MIN_BATCHED:  # a tensor graph's few scalar ops (a loss times 0.5): one line each is cheaper
-            batched = [False] * n
-        # chains of +: a partial sum used only as the left operand of the next +
+            batched = [False] * len(items)
+        return batched
+
+    def _find_sum_chains(self, batched: list[bool]) -> set[int]:
+        """self.terms: each batched + with the terms it adds, where a chain of + whose partial sums are
+        used only as the left operand of the next + (Python's sum over Values) is one entry, its last +.
+        Returns the partial sums so absorbed into a chain."""
+        outs = set(self.outputs)
         terms: dict[int, list[int]] = {}
         absorbed: set[int] = set()
-        for i, it in enumerate(items):
+        for i, it in enumerate(self.items):
             if batched[i] and type(it.op) is _ops.Add:
                 left, right = it.ins
-                if left in terms and len(self.consumers[left]) == 1 and not other_uses[left] and left not in outs:
+                if left in terms and len(self.consumers[left]) == 1 and not self.other_uses[left] and left not in outs:
                     terms[i] = terms[left] + [right]
                     absorbed.add(left)
                 else:
                     terms[i] = [left, right]
         self.terms = {i: t for i, t in terms.items() if i not in absorbed}
-        # levels: sources 0, anything else one more than what it reads
-        level = [0] * n
-        deps: list[list[int]] = [[] for _ in range(n)]
+        return absorbed
+
+    def _levels(self, absorbed: set[int]) -> None:
+        """Per item, what it reads (self.deps) and its level (self.level): sources 0, anything else one more than what it reads."""
+        items = self.items
+        level = [0] * len(items)
+        deps: list[list[int]] = [[] for _ in items]
         for i, it in enumerate(items):
             if i in absorbed:
                 continue
-            if it.kind == "node":
-                d = list(self.terms.get(i, it.ins))
-                for _, tmpl in it.dyn:
-                    d += _slots_in(tmpl)
-            elif it.kind == "recipe":
-                d = _slots_in((it.args, it.kwargs))
-            else:
-                d = list(it.ins)
+            d = (list(self.terms.get(i, it.ins)) if it.kind == "node" else []) + _other_reads(it)
             deps[i] = d
-            if it.kind not in ("arg", "argv", "leaf", "const"):
+            if it.kind not in _SOURCES:
                 level[i] = 1 + max((level[j] for j in d), default=0)
         self.level, self.deps = level, deps
-        # the schedule: units by level
+
+    def _schedule(self, batched: list[bool], absorbed: set[int]) -> None:
+        """self.units, by level (within a level in tape order): one per item that is not batched, one per batched group."""
+        items, level = self.items, self.level
         groups: dict[Any, _Unit] = {}
         units: list[_Unit] = []
         for i, it in enumerate(items):
-            if i in absorbed or it.kind in ("arg", "argv", "leaf", "const"):
+            if i in absorbed or it.kind in _SOURCES:
                 continue
-            if batched[i]:
-                t = self.terms.get(i)
-                if t is not None and len(t) > 2:
-                    key: Any = (level[i], "sum", len(t))
-                else:
-                    t = it.ins
-                    key = (level[i], type(it.op), _params_key(it.op), tuple(items[j].rg for j in t))
-                u = groups.get(key)
-                if u is None:
-                    u = groups[key] = _Unit("sum" if key[1] == "sum" else "batch", [], level[i])
-                    u.op, u.key = it.op, key
-                    u.rgs = key[3] if u.kind == "batch" else ()
-                    units.append(u)
-                u.items.append(i)
-                u.terms.append(list(t))
-            else:
+            if not batched[i]:
                 units.append(_Unit(it.kind, [i], level[i]))
+                continue
+            key, terms = self._group_of(i)
+            u = groups.get(key)
+            if u is None:
+                u = groups[key] = _Unit("sum" if key[1] == "sum" else "batch", [], level[i])
+                u.op, u.key = it.op, key
+                u.rgs = key[3] if u.kind == "batch" else ()
+                units.append(u)
+            u.items.append(i)
+            u.terms.append(list(terms))
         units.sort(key=lambda u: u.level)  # stable: within a level, in tape order
         for k, u in enumerate(units):
             u.order = k
         self.units = units
-        # V: the scalars batched groups read and write
-        vres: set[int] = set()
-        for u in units:
-            if u.kind in ("batch", "sum"):
-                for t in u.terms:
-                    vres.update(t)
+
+    def _group_of(self, i: int) -> tuple[Any, list[int]]:
+        """The key of the batched group scalar node i joins, and its inputs there: a chain of more than
+        two terms joins the chains of as many terms at its level (one sum along the first axis); any
+        other node, the nodes of its level with its op, parameters and inputs that need gradients."""
+        it = self.items[i]
+        t = self.terms.get(i)
+        if t is not None and len(t) > 2:
+            return (self.level[i], "sum", len(t)), t
+        return (self.level[i], type(it.op), _params_key(it.op), tuple(self.items[j].rg for j in it.ins)), it.ins
+
+    def _layout_v(self, batched: list[bool], absorbed: set[int]) -> None:
+        """The slots of the scalar buffer V (self.vslot): the scalars batched groups read (constants, then
+        leaves, then the others computed elsewhere), then each group's results."""
+        items = self.items
+        vres = {j for u in self.units if u.batched for t in u.terms for j in t}
         consts = sorted(i for i in vres if items[i].kind == "const")
         leaves = sorted(i for i in vres if items[i].kind == "leaf")
         others = sorted(i for i in vres if items[i].kind not in ("const", "leaf") and not (batched[i] and i not in absorbed))
@@ -385,8 +409,8 @@ class Program:
         self.n_const, self.n_leaf = len(consts), len(leaves)
         self.v_consts, self.v_leaves, self.v_others = consts, leaves, others
         nv = len(vslot)
-        for u in units:
-            if u.kind in ("batch", "sum"):
+        for u in self.units:
+            if u.batched:
                 u.vout = nv
                 for i in u.items:
                     vslot[i] = nv
@@ -448,7 +472,7 @@ class Program:
         for u in self.units:
             if u.items[0] in skip:
                 continue
-            if u.kind in ("batch", "sum"):
+            if u.batched:
                 self._fwd_group(em, u, saved)
                 for i in u.items:
                     if i in readers or i in self.outputs:
@@ -481,17 +505,6 @@ class Program:
         into V by one gather per argument instead of a line each. Returns the items so handled."""
         items, vslot = self.items, self.vslot
         by_arg: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
-        users: dict[int, int] = defaultdict(int)
-        for it in items:
-            if it.kind in ("ph", "alias"):
-                users[it.ins[0]] += 1
-            elif it.kind == "recipe":
-                for j in _slots_in((it.args, it.kwargs)):
-                    users[j] += 1
-            elif it.kind == "node":
-                for _, tmpl in it.dyn:
-                    for j in _slots_in(tmpl):
-                        users[j] += 1
         handled: set[int] = set()
         for i in self.v_others:
             it = items[i]
@@ -499,7 +512,7 @@ class Program:
                 continue
             r = it.ins[0]
             rec = items[r]
-            if rec.kind != "recipe" or rec.fn is not np.ndarray.__getitem__ or rec.kwargs or users[r] != 1 or len(rec.args) != 2:
+            if rec.kind != "recipe" or rec.fn is not np.ndarray.__getitem__ or rec.kwargs or self.other_uses[r] != 1 or len(rec.args) != 2:
                 continue
             src, index = rec.args
             index = index if type(index) is tuple else (index,)
@@ -522,7 +535,7 @@ class Program:
         """Items whose value some non-batched unit (or an op parameter, or a recipe) reads by name."""
         r: set[int] = set()
         for u in self.units:
-            if u.kind in ("batch", "sum"):
+            if u.batched:
                 continue
             r.update(self.deps[u.items[0]])
         return r
@@ -653,12 +666,12 @@ class Program:
         made_by: dict[int, bool] = {}  # the first contribution was a new array (an inlined rule's result)
         bn: dict[int, list[int]] = {}  # batched unit order -> positions of its nodes that get a gradient
         regions: dict[tuple[int, int], int] = {}
-        home_e = {i for u in self.units if u.kind in ("batch", "sum") for i in u.items}
+        home_e = {i for u in self.units if u.batched for i in u.items}
         if root in home_e:
             eslots[root].append(ne)
             ne += 1
         for u in units:
-            if u.kind in ("batch", "sum"):
+            if u.batched:
                 pos = [k for k, i in enumerate(u.items) if i in reach]
                 bn[u.order] = pos
                 mb = len(pos)
@@ -696,7 +709,7 @@ class Program:
         unpack = ", ".join(self.saved) + ("," if len(self.saved) == 1 else "")
         em.lines.insert(0, f"    ({unpack}) = S")
         for u in units:
-            if u.kind in ("batch", "sum"):
+            if u.batched:
                 self._bwd_group(em, u, bn[u.order], eslots, regions)
             else:
                 self._bwd_node(em, u.items[0], eslots, pyc, regions, home_e, made_by)
@@ -878,6 +891,16 @@ class Program:
                         check(op, _shape_of(vals[it.ins[0]]._data))
                 vals[i] = apply(op, *[vals[j] for j in it.ins])
         return [vals[i] for i in self.outputs]
+
+
+def _other_reads(it: Item) -> list[int]:
+    """The items `it` reads other than as a node's op inputs: a node's parameters that come from the
+    call, a recipe's arrays, a placeholder's or an alias's source."""
+    if it.kind == "node":
+        return [j for _, tmpl in it.dyn for j in _slots_in(tmpl)]
+    if it.kind == "recipe":
+        return _slots_in((it.args, it.kwargs))
+    return list(it.ins)
 
 
 def _slots_in(tmpl: Any) -> list[int]:
