@@ -419,16 +419,28 @@ class Program:
 
     # ---- forward ----
     def _gen_forward(self) -> Any:
-        items, ns = self.items, self.ns
-        em = _Emitter(ns)
-        self.names: dict[int, str] = {}
-        names = self.names
+        """forward(A): the sources loaded, every unit run in schedule order, and the values the backward
+        passes need (S) returned."""
+        em = _Emitter(self.ns)
+        self.names: dict[int, str] = {}  # per item: the expression that reads its value in the generated code
         readers = self._t_readers()
         saved: list[str] = []
         if self.nv:
             em(f"V = _empty({self.nv})")
             saved.append("V")
-        for i, it in enumerate(items):  # sources: arguments and leaves
+        self._load_sources(em, readers)
+        self._load_v(em)
+        self._run_units(em, readers, saved)
+        self._save(em, saved)
+        body = "\n".join(em.lines)
+        src = f"def forward(A):\n{body}\n    return {self._saved_tuple()}\n"
+        self.forward_source = src
+        return _compile(src, self.ns, "forward", "forward")
+
+    def _load_sources(self, em: _Emitter, readers: set[int]) -> None:
+        """Names for the arguments, the constants and the leaves read by name (the others are read from V)."""
+        names = self.names
+        for i, it in enumerate(self.items):
             if it.kind == "arg":
                 names[i] = f"v{i}"
                 em(f"v{i} = A[{it.k}]")
@@ -439,16 +451,25 @@ class Program:
                 names[i] = em.name(it.data, "C")
             elif it.kind == "leaf" and (i in readers or i in self.outputs or i not in self.vslot):
                 names[i] = f"v{i}"
-                L = em.name(it.value, "L")
-                d = it.data
-                em(f"v{i} = {L}._data")
-                if type(d) is _ndarray and d.shape:  # (a dtype decides only how a 0-d array is handed to ops)
-                    em(f"if v{i}.shape != {d.shape!r} or {L}.requires_grad is not {it.rg}: raise _Retrace")
-                elif type(d) is _ndarray:
-                    D = em.name(d.dtype, "D")
-                    em(f"if type(v{i}) is not _ndarray or v{i}.shape != () or v{i}.dtype != {D} or {L}.requires_grad is not {it.rg}: raise _Retrace")
-                else:
-                    em(f"if type(v{i}) is not {em.name(type(d), 'T')} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+                self._load_leaf(em, i, it)
+
+    def _load_leaf(self, em: _Emitter, i: int, it: Item) -> None:
+        """v{i} = the leaf's data at this call, and Retrace if it is not what the trace saw."""
+        L = em.name(it.value, "L")
+        d = it.data
+        em(f"v{i} = {L}._data")
+        if type(d) is _ndarray and d.shape:  # (a dtype decides only how a 0-d array is handed to ops)
+            em(f"if v{i}.shape != {d.shape!r} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+        elif type(d) is _ndarray:
+            D = em.name(d.dtype, "D")
+            em(f"if type(v{i}) is not _ndarray or v{i}.shape != () or v{i}.dtype != {D} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+        else:
+            em(f"if type(v{i}) is not {em.name(type(d), 'T')} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+
+    def _load_v(self, em: _Emitter) -> None:
+        """The scalars batched groups read, into V: the constants in one copy, the leaves in one gather
+        of their data (Retrace if one is no longer a scalar or changed requires_grad), the arguments."""
+        items, names = self.items, self.names
         if self.n_const:
             cv = np.array([float(items[i].data) for i in self.v_consts])
             em(f"V[0:{self.n_const}] = {em.name(cv, 'CV')}")
@@ -468,6 +489,11 @@ class Program:
         for i in self.v_others:  # sources batched groups read: copied into V
             if items[i].kind in ("arg", "argv"):
                 em(f"V[{self.vslot[i]}] = {names[i]}")
+
+    def _run_units(self, em: _Emitter, readers: set[int], saved: list[str]) -> None:
+        """Each unit in schedule order: a batched group on V (its results named where something reads
+        them by name), or one item (its result written to V where a group reads it)."""
+        items, names = self.items, self.names
         skip = self._gathered_loads(em, readers)
         for u in self.units:
             if u.items[0] in skip:
@@ -483,22 +509,24 @@ class Program:
                 self._fwd_item(em, i, saved)
                 if i in self.vslot:
                     em(f"V[{self.vslot[i]}] = {names[i]}")
-        self.out_pos: list[int | None] = []
+
+    def _save(self, em: _Emitter, saved: list[str]) -> None:
+        """The outputs computed here join the saved values; self.saved: each saved local's position in S,
+        self.out_pos: each output's (None for a leaf or a constant, read where it lives)."""
+        names, ns = self.names, self.ns
         for k, i in enumerate(self.outputs):
-            if items[i].kind in ("node", "ph", "alias", "recipe"):
+            if self.items[i].kind in ("node", "ph", "alias", "recipe"):
                 if not _is_local(names[i], ns):
                     em(f"out{k} = {names[i]}")
                     names[i] = f"out{k}"
                 saved.append(names[i])
-        saved = [x for x in dict.fromkeys(saved) if _is_local(x, ns)]
-        self.saved = {x: k for k, x in enumerate(saved)}
-        for i in self.outputs:
-            self.out_pos.append(self.saved.get(names[i]))
-        body = "\n".join(em.lines)
-        ret = ", ".join(self.saved) + ("," if len(self.saved) == 1 else "")
-        src = f"def forward(A):\n{body}\n    return ({ret})\n"
-        self.forward_source = src
-        return _compile(src, ns, "forward", "forward")
+        kept = [x for x in dict.fromkeys(saved) if _is_local(x, ns)]  # once each, in order; not the namespace's names
+        self.saved = {x: k for k, x in enumerate(kept)}
+        self.out_pos: list[int | None] = [self.saved.get(names[i]) for i in self.outputs]
+
+    def _saved_tuple(self) -> str:
+        """The saved locals as a tuple display: forward returns it, backward unpacks S into it."""
+        return "(" + ", ".join(self.saved) + ("," if len(self.saved) == 1 else "") + ")"
 
     def _gathered_loads(self, em: _Emitter, readers: set[int]) -> set[int]:
         """Scalars a batched graph reads from an array argument, x[i, j] (a Value per pixel): loaded
@@ -706,8 +734,7 @@ class Program:
         else:
             pyc[root] = -1  # (the seed, by name)
         # order the saved values as locals
-        unpack = ", ".join(self.saved) + ("," if len(self.saved) == 1 else "")
-        em.lines.insert(0, f"    ({unpack}) = S")
+        em.lines.insert(0, f"    {self._saved_tuple()} = S")
         for u in units:
             if u.batched:
                 self._bwd_group(em, u, bn[u.order], eslots, regions)
