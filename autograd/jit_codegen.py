@@ -342,7 +342,7 @@ class Program:
     # ---- analysis: domains, chains, levels, groups ----
     def _analyse(self) -> None:
         """Decide once how the tape runs: which scalar nodes are batched, the chains of +, each item's
-        level, the schedule of units, and where each scalar batched groups use lives in V."""
+        level, the schedule of units, and the slot in V of each scalar a batched group reads or makes."""
         self._count_uses()
         batched = self._batchable()
         absorbed = self._find_sum_chains(batched)
