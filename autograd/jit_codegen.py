@@ -108,6 +108,7 @@ def _unbroadcast_expr(expr: str, frm: tuple[int, ...], to: tuple[int, ...]) -> s
 
 
 _MIN_BATCHED = 16  # scalar nodes a graph needs before its scalars are batched
+_SOURCES = ("arg", "argv", "leaf", "const")  # items that read no other item
 
 
 class Slow(Exception):
@@ -255,6 +256,57 @@ class _Unit:
         self.cols: list[str] = []  # batched: the saved input vectors' names in S
         self.order = 0
 
+    @property
+    def batched(self) -> bool:
+        """A group of scalar nodes run as one numpy operation on V ("batch", or "sum": chains of +)."""
+        return self.kind in ("batch", "sum")
+
+
+class _Grads:
+    """Where each item's gradient is gathered during one backward pass. A batched scalar (in `home`) has
+    a slot in the buffer E for each edge into a consumer, and its gradient is the sum of its slots;
+    any other item's gradient is a Python local g{i}, summed as its contributions are emitted."""
+
+    def __init__(self, home: set[int]) -> None:
+        self.home = home
+        self.n = 0  # E's size
+        self.slots: dict[int, list[int]] = defaultdict(list)  # per item: its E slots
+        # the first slot written by ("u", unit order, input column) of a batched unit or ("n", node, input position)
+        self.regions: dict[tuple[str, int, int], int] = {}
+        self.reached: dict[int, list[int]] = {}  # per batched unit (by order): the positions of its nodes that get a gradient
+        self.py: dict[int, int] = defaultdict(int)  # per item: the contributions summed in g{i} so far (-1: it is the seed)
+        self.made: dict[int, bool] = {}  # per item: its first contribution was a new array (an inlined rule's result)
+
+    def take(self, count: int) -> int:
+        """count new slots of E: the first one's index."""
+        first = self.n
+        self.n += count
+        return first
+
+    def parts(self, em: _Emitter, i: int) -> list[str]:
+        """The terms whose sum is item i's gradient: its Python sum (or the seed), the sum of its E slots."""
+        parts = []
+        if self.py.get(i) == -1:
+            parts.append("seed")
+        elif self.py.get(i):
+            parts.append(f"g{i}")
+        slots = self.slots.get(i)
+        if slots:
+            parts.append(f"E[{slots[0]}]" if len(slots) == 1 else f"_reduce(E.take({em.name(np.array(slots, dtype=np.intp), 'I')}))")
+        return parts
+
+    def deliver(self, em: _Emitter, j: int, gi: str, edge: tuple[str, int, int], made: bool) -> None:
+        """Add gradient expression gi to item j's gradient: into the E slot of this edge, or into g{j}."""
+        if j in self.home:
+            em(f"E[{self.regions[edge]}] = {gi}")
+        elif self.py.get(j):
+            em(f"g{j} = g{j} + {gi}")
+            self.py[j] += 1
+        else:
+            em(f"g{j} = {gi}")
+            self.py[j] = 1
+            self.made[j] = made
+
 
 class Program:
     """A compiled tape: forward(A) and, per output, backward(S, seed)."""
@@ -289,93 +341,111 @@ class Program:
 
     # ---- analysis: domains, chains, levels, groups ----
     def _analyse(self) -> None:
+        """Decide once how the tape runs: which scalar nodes are batched, the chains of +, each item's
+        level, the schedule of units, and the slot in V of each scalar a batched group reads or makes."""
+        self._count_uses()
+        batched = self._batchable()
+        absorbed = self._find_sum_chains(batched)
+        self._levels(absorbed)
+        self._schedule(batched, absorbed)
+        self._layout_v(batched, absorbed)
+
+    def _count_uses(self) -> None:
+        """Per item, the nodes that take it as an op input (self.consumers: (node, input position)) and
+        how many times anything else reads it (self.other_uses: op parameters, recipes, placeholders)."""
         items = self.items
-        n = len(items)
-        self.consumers: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # (consumer node, input position)
-        other_uses = [0] * n
+        self.consumers: list[list[tuple[int, int]]] = [[] for _ in items]
+        self.other_uses = [0] * len(items)
         for i, it in enumerate(items):
             if it.kind == "node":
                 for pos, j in enumerate(it.ins):
                     self.consumers[j].append((i, pos))
-                for _, tmpl in it.dyn:
-                    for j in _slots_in(tmpl):
-                        other_uses[j] += 1
-            elif it.kind == "recipe":
-                for j in _slots_in((it.args, it.kwargs)):
-                    other_uses[j] += 1
-            else:
-                for j in it.ins:
-                    other_uses[j] += 1
-        outs = set(self.outputs)
-        batched = [False] * n
+            for j in _other_reads(it):
+                self.other_uses[j] += 1
+
+    def _batchable(self) -> list[bool]:
+        """Per item: an elementwise op on float64 scalars, to run batched (when the graph has enough of them)."""
+        items = self.items
+        batched = [False] * len(items)
         for i, it in enumerate(items):
             if it.kind == "node" and not it.dyn and type(it.op) in _ELEMENTWISE and _s64(it.data) and all(_s64(items[j].data) for j in it.ins):
                 batched[i] = True
         if sum(batched) < _MIN_BATCHED:  # a tensor graph's few scalar ops (a loss times 0.5): one line each is cheaper
-            batched = [False] * n
-        # chains of +: a partial sum used only as the left operand of the next +
+            batched = [False] * len(items)
+        return batched
+
+    def _find_sum_chains(self, batched: list[bool]) -> set[int]:
+        """self.terms: each batched + with the terms it adds, where a chain of + whose partial sums are
+        used only as the left operand of the next + (Python's sum over Values) is one entry, its last +.
+        Returns the partial sums so absorbed into a chain."""
+        outs = set(self.outputs)
         terms: dict[int, list[int]] = {}
         absorbed: set[int] = set()
-        for i, it in enumerate(items):
+        for i, it in enumerate(self.items):
             if batched[i] and type(it.op) is _ops.Add:
                 left, right = it.ins
-                if left in terms and len(self.consumers[left]) == 1 and not other_uses[left] and left not in outs:
+                if left in terms and len(self.consumers[left]) == 1 and not self.other_uses[left] and left not in outs:
                     terms[i] = terms[left] + [right]
                     absorbed.add(left)
                 else:
                     terms[i] = [left, right]
         self.terms = {i: t for i, t in terms.items() if i not in absorbed}
-        # levels: sources 0, anything else one more than what it reads
-        level = [0] * n
-        deps: list[list[int]] = [[] for _ in range(n)]
+        return absorbed
+
+    def _levels(self, absorbed: set[int]) -> None:
+        """Per item, what it reads (self.deps) and its level (self.level): sources 0, anything else one more than what it reads."""
+        items = self.items
+        level = [0] * len(items)
+        deps: list[list[int]] = [[] for _ in items]
         for i, it in enumerate(items):
             if i in absorbed:
                 continue
-            if it.kind == "node":
-                d = list(self.terms.get(i, it.ins))
-                for _, tmpl in it.dyn:
-                    d += _slots_in(tmpl)
-            elif it.kind == "recipe":
-                d = _slots_in((it.args, it.kwargs))
-            else:
-                d = list(it.ins)
+            d = (list(self.terms.get(i, it.ins)) if it.kind == "node" else []) + _other_reads(it)
             deps[i] = d
-            if it.kind not in ("arg", "argv", "leaf", "const"):
+            if it.kind not in _SOURCES:
                 level[i] = 1 + max((level[j] for j in d), default=0)
         self.level, self.deps = level, deps
-        # the schedule: units by level
+
+    def _schedule(self, batched: list[bool], absorbed: set[int]) -> None:
+        """self.units, by level (within a level in tape order): one per item that is not batched, one per batched group."""
+        items, level = self.items, self.level
         groups: dict[Any, _Unit] = {}
         units: list[_Unit] = []
         for i, it in enumerate(items):
-            if i in absorbed or it.kind in ("arg", "argv", "leaf", "const"):
+            if i in absorbed or it.kind in _SOURCES:
                 continue
-            if batched[i]:
-                t = self.terms.get(i)
-                if t is not None and len(t) > 2:
-                    key: Any = (level[i], "sum", len(t))
-                else:
-                    t = it.ins
-                    key = (level[i], type(it.op), _params_key(it.op), tuple(items[j].rg for j in t))
-                u = groups.get(key)
-                if u is None:
-                    u = groups[key] = _Unit("sum" if key[1] == "sum" else "batch", [], level[i])
-                    u.op, u.key = it.op, key
-                    u.rgs = key[3] if u.kind == "batch" else ()
-                    units.append(u)
-                u.items.append(i)
-                u.terms.append(list(t))
-            else:
+            if not batched[i]:
                 units.append(_Unit(it.kind, [i], level[i]))
+                continue
+            key, terms = self._group_of(i)
+            u = groups.get(key)
+            if u is None:
+                u = groups[key] = _Unit("sum" if key[1] == "sum" else "batch", [], level[i])
+                u.op, u.key = it.op, key
+                u.rgs = key[3] if u.kind == "batch" else ()
+                units.append(u)
+            u.items.append(i)
+            u.terms.append(list(terms))
         units.sort(key=lambda u: u.level)  # stable: within a level, in tape order
         for k, u in enumerate(units):
             u.order = k
         self.units = units
-        # V: the scalars batched groups read and write
-        vres: set[int] = set()
-        for u in units:
-            if u.kind in ("batch", "sum"):
-                for t in u.terms:
-                    vres.update(t)
+
+    def _group_of(self, i: int) -> tuple[Any, list[int]]:
+        """The key of the batched group scalar node i joins, and its inputs there: a chain of more than
+        two terms joins the chains of as many terms at its level (one sum along the first axis); any
+        other node, the nodes of its level with its op, parameters and inputs that need gradients."""
+        it = self.items[i]
+        t = self.terms.get(i)
+        if t is not None and len(t) > 2:
+            return (self.level[i], "sum", len(t)), t
+        return (self.level[i], type(it.op), _params_key(it.op), tuple(self.items[j].rg for j in it.ins)), it.ins
+
+    def _layout_v(self, batched: list[bool], absorbed: set[int]) -> None:
+        """The slots of the scalar buffer V (self.vslot): the scalars batched groups read (constants, then
+        leaves, then the others computed elsewhere), then each group's results."""
+        items = self.items
+        vres = {j for u in self.units if u.batched for t in u.terms for j in t}
         consts = sorted(i for i in vres if items[i].kind == "const")
         leaves = sorted(i for i in vres if items[i].kind == "leaf")
         others = sorted(i for i in vres if items[i].kind not in ("const", "leaf") and not (batched[i] and i not in absorbed))
@@ -385,8 +455,8 @@ class Program:
         self.n_const, self.n_leaf = len(consts), len(leaves)
         self.v_consts, self.v_leaves, self.v_others = consts, leaves, others
         nv = len(vslot)
-        for u in units:
-            if u.kind in ("batch", "sum"):
+        for u in self.units:
+            if u.batched:
                 u.vout = nv
                 for i in u.items:
                     vslot[i] = nv
@@ -395,16 +465,28 @@ class Program:
 
     # ---- forward ----
     def _gen_forward(self) -> Any:
-        items, ns = self.items, self.ns
-        em = _Emitter(ns)
-        self.names: dict[int, str] = {}
-        names = self.names
+        """forward(A): the sources loaded, every unit run in schedule order, and the values the backward
+        passes need (S) returned."""
+        em = _Emitter(self.ns)
+        self.names: dict[int, str] = {}  # per item: the expression that reads its value in the generated code
         readers = self._t_readers()
         saved: list[str] = []
         if self.nv:
             em(f"V = _empty({self.nv})")
             saved.append("V")
-        for i, it in enumerate(items):  # sources: arguments and leaves
+        self._load_sources(em, readers)
+        self._load_v(em)
+        self._run_units(em, readers, saved)
+        self._save(em, saved)
+        body = "\n".join(em.lines)
+        src = f"def forward(A):\n{body}\n    return {self._saved_tuple()}\n"
+        self.forward_source = src
+        return _compile(src, self.ns, "forward", "forward")
+
+    def _load_sources(self, em: _Emitter, readers: set[int]) -> None:
+        """Names for the arguments, the constants and the leaves read by name (the others are read from V)."""
+        names = self.names
+        for i, it in enumerate(self.items):
             if it.kind == "arg":
                 names[i] = f"v{i}"
                 em(f"v{i} = A[{it.k}]")
@@ -415,16 +497,25 @@ class Program:
                 names[i] = em.name(it.data, "C")
             elif it.kind == "leaf" and (i in readers or i in self.outputs or i not in self.vslot):
                 names[i] = f"v{i}"
-                L = em.name(it.value, "L")
-                d = it.data
-                em(f"v{i} = {L}._data")
-                if type(d) is _ndarray and d.shape:  # (a dtype decides only how a 0-d array is handed to ops)
-                    em(f"if v{i}.shape != {d.shape!r} or {L}.requires_grad is not {it.rg}: raise _Retrace")
-                elif type(d) is _ndarray:
-                    D = em.name(d.dtype, "D")
-                    em(f"if type(v{i}) is not _ndarray or v{i}.shape != () or v{i}.dtype != {D} or {L}.requires_grad is not {it.rg}: raise _Retrace")
-                else:
-                    em(f"if type(v{i}) is not {em.name(type(d), 'T')} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+                self._load_leaf(em, i, it)
+
+    def _load_leaf(self, em: _Emitter, i: int, it: Item) -> None:
+        """v{i} = the leaf's data at this call, and Retrace if it is not what the trace saw."""
+        L = em.name(it.value, "L")
+        d = it.data
+        em(f"v{i} = {L}._data")
+        if type(d) is _ndarray and d.shape:  # (a dtype decides only how a 0-d array is handed to ops)
+            em(f"if v{i}.shape != {d.shape!r} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+        elif type(d) is _ndarray:
+            D = em.name(d.dtype, "D")
+            em(f"if type(v{i}) is not _ndarray or v{i}.shape != () or v{i}.dtype != {D} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+        else:
+            em(f"if type(v{i}) is not {em.name(type(d), 'T')} or {L}.requires_grad is not {it.rg}: raise _Retrace")
+
+    def _load_v(self, em: _Emitter) -> None:
+        """The scalars batched groups read, into V: the constants in one copy, the leaves in one gather
+        of their data (Retrace if one is no longer a scalar or changed requires_grad), the arguments."""
+        items, names = self.items, self.names
         if self.n_const:
             cv = np.array([float(items[i].data) for i in self.v_consts])
             em(f"V[0:{self.n_const}] = {em.name(cv, 'CV')}")
@@ -444,11 +535,16 @@ class Program:
         for i in self.v_others:  # sources batched groups read: copied into V
             if items[i].kind in ("arg", "argv"):
                 em(f"V[{self.vslot[i]}] = {names[i]}")
+
+    def _run_units(self, em: _Emitter, readers: set[int], saved: list[str]) -> None:
+        """Each unit in schedule order: a batched group on V (its results named where something reads
+        them by name), or one item (its result written to V where a group reads it)."""
+        items, names = self.items, self.names
         skip = self._gathered_loads(em, readers)
         for u in self.units:
             if u.items[0] in skip:
                 continue
-            if u.kind in ("batch", "sum"):
+            if u.batched:
                 self._fwd_group(em, u, saved)
                 for i in u.items:
                     if i in readers or i in self.outputs:
@@ -459,39 +555,30 @@ class Program:
                 self._fwd_item(em, i, saved)
                 if i in self.vslot:
                     em(f"V[{self.vslot[i]}] = {names[i]}")
-        self.out_pos: list[int | None] = []
+
+    def _save(self, em: _Emitter, saved: list[str]) -> None:
+        """The outputs computed here join the saved values; self.saved: each saved local's position in S,
+        self.out_pos: each output's (None for a leaf or a constant, read where it lives)."""
+        names, ns = self.names, self.ns
         for k, i in enumerate(self.outputs):
-            if items[i].kind in ("node", "ph", "alias", "recipe"):
+            if self.items[i].kind in ("node", "ph", "alias", "recipe"):
                 if not _is_local(names[i], ns):
                     em(f"out{k} = {names[i]}")
                     names[i] = f"out{k}"
                 saved.append(names[i])
-        saved = [x for x in dict.fromkeys(saved) if _is_local(x, ns)]
-        self.saved = {x: k for k, x in enumerate(saved)}
-        for i in self.outputs:
-            self.out_pos.append(self.saved.get(names[i]))
-        body = "\n".join(em.lines)
-        ret = ", ".join(self.saved) + ("," if len(self.saved) == 1 else "")
-        src = f"def forward(A):\n{body}\n    return ({ret})\n"
-        self.forward_source = src
-        return _compile(src, ns, "forward", "forward")
+        kept = [x for x in dict.fromkeys(saved) if _is_local(x, ns)]  # once each, in order; not the namespace's names
+        self.saved = {x: k for k, x in enumerate(kept)}
+        self.out_pos: list[int | None] = [self.saved.get(names[i]) for i in self.outputs]
+
+    def _saved_tuple(self) -> str:
+        """The saved locals as a tuple display: forward returns it, backward unpacks S into it."""
+        return "(" + ", ".join(self.saved) + ("," if len(self.saved) == 1 else "") + ")"
 
     def _gathered_loads(self, em: _Emitter, readers: set[int]) -> set[int]:
         """Scalars a batched graph reads from an array argument, x[i, j] (a Value per pixel): loaded
         into V by one gather per argument instead of a line each. Returns the items so handled."""
         items, vslot = self.items, self.vslot
         by_arg: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
-        users: dict[int, int] = defaultdict(int)
-        for it in items:
-            if it.kind in ("ph", "alias"):
-                users[it.ins[0]] += 1
-            elif it.kind == "recipe":
-                for j in _slots_in((it.args, it.kwargs)):
-                    users[j] += 1
-            elif it.kind == "node":
-                for _, tmpl in it.dyn:
-                    for j in _slots_in(tmpl):
-                        users[j] += 1
         handled: set[int] = set()
         for i in self.v_others:
             it = items[i]
@@ -499,7 +586,7 @@ class Program:
                 continue
             r = it.ins[0]
             rec = items[r]
-            if rec.kind != "recipe" or rec.fn is not np.ndarray.__getitem__ or rec.kwargs or users[r] != 1 or len(rec.args) != 2:
+            if rec.kind != "recipe" or rec.fn is not np.ndarray.__getitem__ or rec.kwargs or self.other_uses[r] != 1 or len(rec.args) != 2:
                 continue
             src, index = rec.args
             index = index if type(index) is tuple else (index,)
@@ -522,7 +609,7 @@ class Program:
         """Items whose value some non-batched unit (or an op parameter, or a recipe) reads by name."""
         r: set[int] = set()
         for u in self.units:
-            if u.kind in ("batch", "sum"):
+            if u.batched:
                 continue
             r.update(self.deps[u.items[0]])
         return r
@@ -629,10 +716,40 @@ class Program:
         return self._stores[j]
 
     def _gen_backward(self, j: int) -> Any:
+        """backward(S, seed) for output j, and backward_store(S, seed, recv), the same pass storing the
+        gradients: the units the gradient reaches, in reverse schedule order, each adding its inputs' shares."""
         items = self.items
         root = self.outputs[j]
         em = _Emitter(self.ns)
-        # what the gradient reaches: units and receivers
+        reach = self._reach(root)
+        receivers = [i for i in sorted(reach) if items[i].kind in ("leaf", "argv") and items[i].rg]
+        self.receivers[j] = [("argv", items[i].k) if items[i].kind == "argv" else ("leaf", items[i].value) for i in receivers]
+        units = [u for u in reversed(self.units) if u.kind in ("batch", "sum", "node") and any(i in reach and items[i].rg for i in u.items)]
+        grads = self._layout_edges(root, units, reach)
+        if grads.n:
+            em(f"E = _empty({grads.n})")
+        if root in grads.home:
+            em(f"E[{grads.slots[root][0]}] = seed")
+        else:
+            grads.py[root] = -1  # (the seed, by name)
+        em.lines.insert(0, f"    {self._saved_tuple()} = S")  # the saved values as locals
+        for u in units:
+            if u.batched:
+                self._bwd_group(em, u, grads)
+            else:
+                self._bwd_node(em, u.items[0], grads)
+        rets, fresh, floats = self._receiver_grads(em, receivers, grads)
+        self.fresh[j] = tuple(fresh)
+        body = "\n".join(em.lines)
+        src = f"def backward(S, seed):\n{body}\n    return [{', '.join(rets)}]\n"
+        self.backward_sources[j] = src
+        self._stores[j] = self._gen_store(j, body, receivers, rets, fresh, floats)
+        return _compile(src, self.ns, "backward", f"backward{j}")
+
+    def _reach(self, root: int) -> set[int]:
+        """The items the gradient of root reaches: root, and the inputs needing gradients (of a chain of +:
+        its terms) of every node reached."""
+        items = self.items
         reach: set[int] = set()
         stack = [root]
         while stack:
@@ -643,126 +760,59 @@ class Program:
             it = items[i]
             if it.kind == "node" and it.rg:
                 stack.extend(k for k in self.terms.get(i, it.ins) if items[k].rg)
-        receivers = [i for i in sorted(reach) if items[i].kind in ("leaf", "argv") and items[i].rg]
-        self.receivers[j] = [("argv", items[i].k) if items[i].kind == "argv" else ("leaf", items[i].value) for i in receivers]
-        units = [u for u in reversed(self.units) if u.kind in ("batch", "sum", "node") and any(i in reach and items[i].rg for i in u.items)]
-        # edges: E slots written by batched consumers (and by tensor consumers of batched producers)
-        ne = 0
-        eslots: dict[int, list[int]] = defaultdict(list)
-        pyc: dict[int, int] = defaultdict(int)  # python contributions counted while emitting
-        made_by: dict[int, bool] = {}  # the first contribution was a new array (an inlined rule's result)
-        bn: dict[int, list[int]] = {}  # batched unit order -> positions of its nodes that get a gradient
-        regions: dict[tuple[int, int], int] = {}
-        home_e = {i for u in self.units if u.kind in ("batch", "sum") for i in u.items}
-        if root in home_e:
-            eslots[root].append(ne)
-            ne += 1
-        for u in units:
-            if u.kind in ("batch", "sum"):
-                pos = [k for k, i in enumerate(u.items) if i in reach]
-                bn[u.order] = pos
-                mb = len(pos)
-                ncols = len(u.terms[0]) if u.kind == "batch" else 0
-                if u.kind == "sum":
-                    k = len(u.terms[0])
-                    regions[("u", u.order, 0)] = ne
-                    for t_idx in range(k):
-                        for c, p in enumerate(pos):
-                            eslots[u.terms[p][t_idx]].append(ne + t_idx * mb + c)
-                    ne += k * mb
-                else:
-                    for col in range(ncols):
-                        if not u.rgs[col]:
-                            continue
-                        regions[("u", u.order, col)] = ne
-                        for c, p in enumerate(pos):
-                            eslots[u.terms[p][col]].append(ne + c)
-                        ne += mb
-            else:
-                i = u.items[0]
-                it = items[i]
-                for pos_, k in enumerate(it.ins):
-                    if items[k].rg and k in home_e:
-                        regions[("n", i, pos_)] = ne
-                        eslots[k].append(ne)
-                        ne += 1
-        if ne:
-            em(f"E = _empty({ne})")
-        if root in home_e:
-            em(f"E[{eslots[root][0]}] = seed")
-        else:
-            pyc[root] = -1  # (the seed, by name)
-        # order the saved values as locals
-        unpack = ", ".join(self.saved) + ("," if len(self.saved) == 1 else "")
-        em.lines.insert(0, f"    ({unpack}) = S")
-        for u in units:
-            if u.kind in ("batch", "sum"):
-                self._bwd_group(em, u, bn[u.order], eslots, regions)
-            else:
-                self._bwd_node(em, u.items[0], eslots, pyc, regions, home_e, made_by)
-        # the receivers' gradients
-        rets = []
-        fresh = []
-        vec = [i for i in receivers if i in self.vslot and eslots.get(i) and not pyc.get(i)]
-        if len(vec) > 8:  # many scalar leaves (a Value per weight): one vector, then Python floats
-            _emit_sum(em, "GL", [eslots[i] for i in vec])
-            em("GLL = GL.tolist()")
-            where = {i: f"GLL[{k}]" for k, i in enumerate(vec)}
-        else:
-            where = {}
-        for i in receivers:
-            # a new array that nothing else refers to: a sum of several, or an inlined rule's product
-            fresh.append(i in where or bool(eslots.get(i)) or pyc.get(i, 0) > 1 or bool(made_by.get(i)))
-            if i in where:
-                rets.append(where[i])
-                continue
-            parts = []
-            if pyc.get(i):
-                parts.append(f"g{i}")
-            if eslots.get(i):
-                parts.append(f"E[{eslots[i][0]}]" if len(eslots[i]) == 1 else f"_reduce(E.take({em.name(np.array(eslots[i], dtype=np.intp), 'I')}))")
-            if not parts:
-                parts.append("0.0")
-            if len(parts) == 1 and parts[0].startswith("g"):
-                rets.append(parts[0])
-            else:
-                em(f"r{i} = {' + '.join(parts)}")
-                rets.append(f"r{i}")
-        self.fresh[j] = tuple(fresh)
-        body = "\n".join(em.lines)
-        src = f"def backward(S, seed):\n{body}\n    return [{', '.join(rets)}]\n"
-        self.backward_sources[j] = src
-        # the same pass, storing each receiver's gradient as engine._run stores a leaf's (recv: the receivers' Values)
-        store = _Emitter(self.ns)
-        store("g = gi = None  # (only each gradient's own name refers to it now: the reference counts below)")
-        vec_pos = [k for k, i in enumerate(receivers) if i in where]
-        if vec_pos:
-            store(f"_store_floats(recv, {store.name(vec_pos, 'POS')}, GLL)")
-        for k, i in enumerate(receivers):
-            if i in where:
-                continue
-            r = rets[k]
-            store(f"node = recv[{k}]")
-            store("old = node._grad")
-            store("if old is None:")
-            if not fresh[k]:
-                store(f"    if type({r}) is _ndarray and not (_refs({r}) == 2 and {r}.flags.writeable and ({r}.base is None or _refs({r}.base) == 2)):")
-                store(f"        {r} = {r}.copy(order='K')")
-            store(f"    node._grad = {r}")
-            store("else:")
-            store(f"    node._grad = _acc(old, {r})")
-        src2 = f"def backward_store(S, seed, recv):\n{body}\n" + "\n".join(store.lines) + "\n"
-        self._stores[j] = _compile(src2, self.ns, "backward_store", f"backward_store{j}")
-        return _compile(src, self.ns, "backward", f"backward{j}")
+        return reach
 
-    def _bwd_group(self, em: _Emitter, u: _Unit, pos: list[int], eslots: dict[int, list[int]], regions: dict[tuple[int, int], int]) -> None:
+    def _layout_edges(self, root: int, units: list[_Unit], reach: set[int]) -> _Grads:
+        """E's slots for one backward pass: the seed's (when the output is a batched scalar), then, unit by
+        unit, the slots its rules write into."""
+        grads = _Grads({i for u in self.units if u.batched for i in u.items})
+        if root in grads.home:
+            grads.slots[root].append(grads.take(1))
+        for u in units:
+            if u.batched:
+                self._group_edges(u, reach, grads)
+            else:
+                self._node_edges(u.items[0], grads)
+        return grads
+
+    def _group_edges(self, u: _Unit, reach: set[int], grads: _Grads) -> None:
+        """A batched group's slots: for each input column that needs a gradient (of chains: for each term),
+        one per node of the group the gradient reaches."""
+        pos = [k for k, i in enumerate(u.items) if i in reach]
+        grads.reached[u.order] = pos
+        mb = len(pos)
+        if u.kind == "sum":
+            k = len(u.terms[0])
+            a = grads.regions[("u", u.order, 0)] = grads.take(k * mb)
+            for t_idx in range(k):
+                for c, p in enumerate(pos):
+                    grads.slots[u.terms[p][t_idx]].append(a + t_idx * mb + c)
+            return
+        for col in range(len(u.terms[0])):
+            if not u.rgs[col]:
+                continue
+            a = grads.regions[("u", u.order, col)] = grads.take(mb)
+            for c, p in enumerate(pos):
+                grads.slots[u.terms[p][col]].append(a + c)
+
+    def _node_edges(self, i: int, grads: _Grads) -> None:
+        """A tensor op's slots: one for each of its inputs that is a batched scalar needing a gradient."""
+        items = self.items
+        for pos, k in enumerate(items[i].ins):
+            if items[k].rg and k in grads.home:
+                a = grads.regions[("n", i, pos)] = grads.take(1)
+                grads.slots[k].append(a)
+
+    def _bwd_group(self, em: _Emitter, u: _Unit, grads: _Grads) -> None:
+        """A batched group's rules, each on the vectors of its nodes the gradient reaches, written into E."""
+        pos = grads.reached[u.order]
         m, mb = len(u.items), len(pos)
         full = mb == m
         g = u.order
-        _emit_sum(em, "g", [eslots[u.items[p]] for p in pos])
+        _emit_sum(em, "g", [grads.slots[u.items[p]] for p in pos])
         if u.kind == "sum":
             k = len(u.terms[0])
-            a = regions[("u", g, 0)]
+            a = grads.regions[("u", g, 0)]
             em(f"E[{a}:{a + k * mb}].reshape({k}, {mb})[...] = g")
             return
         sub = "" if full else em.name(np.array(pos, dtype=np.intp), "J")
@@ -777,72 +827,97 @@ class Program:
         for c in range(len(xs)):
             if not u.rgs[c]:
                 continue
-            a = regions[("u", g, c)]
+            a = grads.regions[("u", g, c)]
             if rules[c] is passes_gradient:
                 em(f"E[{a}:{a + mb}] = g")
             else:
                 R = em.name(rules[c], "R")
                 em(f"E[{a}:{a + mb}] = {R}({O}, g, out, {', '.join(xs)})")
 
-    def _bwd_node(
-        self, em: _Emitter, i: int, eslots: dict[int, list[int]], pyc: dict[int, int], regions: dict[Any, int], home_e: set[int], made_by: dict[int, bool]
-    ) -> None:
+    def _bwd_node(self, em: _Emitter, i: int, grads: _Grads) -> None:
+        """One op's gradient g, then its rule for each input needing a gradient, delivered to that input."""
         items, names = self.items, self.names
         it = items[i]
         op = it.op
         fl = op._floats
-        parts = []
-        if pyc.get(i) == -1:
-            parts.append("seed")
-        elif pyc.get(i):
-            parts.append(f"g{i}")
-        if eslots.get(i):
-            parts.append(f"E[{eslots[i][0]}]" if len(eslots[i]) == 1 else f"_reduce(E.take({em.name(np.array(eslots[i], dtype=np.intp), 'I')}))")
+        parts = grads.parts(em, i)
         if not parts:
             return  # no gradient reaches it
         em(f"g = {' + '.join(parts)}")
         if not fl and not np.shape(it.data):
             em("if type(g) is float: g = _f64(g)")
-        O = self._op_name[i]
-        xs = []
-        for j in it.ins:
-            c = _conv1(items[j].data, fl)
-            xs.append(_apply_conv(names[j], c))
-        rules = op._vjps
-        datas = [items[j].data for j in it.ins]
-        out_shape = _shape_of(it.data)
+        xs = [_apply_conv(names[j], _conv1(items[j].data, fl)) for j in it.ins]
         for pos, j in enumerate(it.ins):
-            if not items[j].rg:
-                continue
-            shape = _shape_of(items[j].data)
-            inline = ("g", "out") if rules[pos] is passes_gradient else inline_rule(op, pos, datas)
-            if inline is not None:
-                # g has the output's shape, and so has an elementwise rule's result: broadcasting is undone,
-                # by the reductions these shapes need, exactly when this input's shape differs (known now)
-                gi = inline[0].format(out=names[i], **{f"x{k}": x for k, x in enumerate(xs)})
-                if inline[1] == "out" and shape != out_shape:
-                    gi = _unbroadcast_expr(gi, out_shape, shape)
-                made = gi != "g"  # a new array (a product, a sum), not g itself
-                self._deliver(em, j, gi, i, pos, pyc, regions, home_e, made_by, made)
-                continue
-            R = em.name(rules[pos], "R")
-            em(f"gi = {R}({O}, g, {names[i]}, {', '.join(xs)})")
-            if fl and not out_shape:
-                em("if type(gi) is float and gi - gi: raise _Slow")
-            em(f"if type(gi) is not float and gi.shape != {shape!r}: gi = _unbroadcast(gi, {shape!r})")
-            self._deliver(em, j, "gi", i, pos, pyc, regions, home_e, made_by, rules[pos] in _FRESH_RULES)
+            if items[j].rg:
+                self._bwd_input(em, i, pos, xs, grads)
 
-    def _deliver(self, em: _Emitter, j: int, gi: str, i: int, pos: int, pyc: dict[int, int], regions: dict[Any, int], home_e: set[int], made_by: dict[int, bool], made: bool) -> None:
-        """Add gradient expression gi (node i's input pos) to item j's gradient: its E slot, or its Python sum."""
-        if j in home_e:
-            em(f"E[{regions[('n', i, pos)]}] = {gi}")
-        elif pyc.get(j):
-            em(f"g{j} = g{j} + {gi}")
-            pyc[j] += 1
-        else:
-            em(f"g{j} = {gi}")
-            pyc[j] = 1
-            made_by[j] = made
+    def _bwd_input(self, em: _Emitter, i: int, pos: int, xs: list[str], grads: _Grads) -> None:
+        """Node i's gradient for input pos, written out when the rule is an expression (broadcasting
+        undone by the reductions these shapes need), else the rule called (and its result unbroadcast)."""
+        items, names = self.items, self.names
+        it = items[i]
+        op, j = it.op, it.ins[pos]
+        rule = op._vjps[pos]
+        shape, out_shape = _shape_of(items[j].data), _shape_of(it.data)
+        inline = ("g", "out") if rule is passes_gradient else inline_rule(op, pos, [items[k].data for k in it.ins])
+        if inline is not None:
+            # g has the output's shape, and so has an elementwise rule's result: broadcasting is undone,
+            # by the reductions these shapes need, exactly when this input's shape differs (known now)
+            gi = inline[0].format(out=names[i], **{f"x{k}": x for k, x in enumerate(xs)})
+            if inline[1] == "out" and shape != out_shape:
+                gi = _unbroadcast_expr(gi, out_shape, shape)
+            grads.deliver(em, j, gi, ("n", i, pos), made=gi != "g")  # (made: a new array, a product or a sum, not g itself)
+            return
+        R = em.name(rule, "R")
+        em(f"gi = {R}({self._op_name[i]}, g, {names[i]}, {', '.join(xs)})")
+        if op._floats and not out_shape:
+            em("if type(gi) is float and gi - gi: raise _Slow")
+        em(f"if type(gi) is not float and gi.shape != {shape!r}: gi = _unbroadcast(gi, {shape!r})")
+        grads.deliver(em, j, "gi", ("n", i, pos), made=rule in _FRESH_RULES)
+
+    def _receiver_grads(self, em: _Emitter, receivers: list[int], grads: _Grads) -> tuple[list[str], list[bool], dict[int, str]]:
+        """Each receiver's gradient as an expression, and whether it is a new array nothing else holds;
+        many scalar leaves (a Value per weight) get theirs as Python floats from one vector (the dict: where)."""
+        floats = self._scalar_leaf_grads(em, receivers, grads)
+        rets: list[str] = []
+        fresh: list[bool] = []
+        for i in receivers:
+            # a new array that nothing else refers to: a sum of several, or an inlined rule's product
+            fresh.append(i in floats or bool(grads.slots.get(i)) or grads.py.get(i, 0) > 1 or bool(grads.made.get(i)))
+            if i in floats:
+                rets.append(floats[i])
+                continue
+            parts = grads.parts(em, i) or ["0.0"]
+            if len(parts) == 1 and parts[0].startswith("g"):
+                rets.append(parts[0])
+            else:
+                em(f"r{i} = {' + '.join(parts)}")
+                rets.append(f"r{i}")
+        return rets, fresh, floats
+
+    def _scalar_leaf_grads(self, em: _Emitter, receivers: list[int], grads: _Grads) -> dict[int, str]:
+        """More than 8 receivers that are V's scalars summed only in E: their gradients as one vector, then
+        a list of Python floats (GLL). Returns each one's element; none when there are fewer."""
+        vec = [i for i in receivers if i in self.vslot and grads.slots.get(i) and not grads.py.get(i)]
+        if len(vec) <= 8:
+            return {}
+        _emit_sum(em, "GL", [grads.slots[i] for i in vec])
+        em("GLL = GL.tolist()")
+        return {i: f"GLL[{k}]" for k, i in enumerate(vec)}
+
+    def _gen_store(self, j: int, body: str, receivers: list[int], rets: list[str], fresh: list[bool], floats: dict[int, str]) -> Any:
+        """backward_store(S, seed, recv): backward's body, then each receiver's gradient added into its
+        .grad as engine._run stores a leaf's (recv: the receivers' Values)."""
+        store = _Emitter(self.ns)
+        store("g = gi = None  # (only each gradient's own name refers to it now: the reference counts below)")
+        vec_pos = [k for k, i in enumerate(receivers) if i in floats]
+        if vec_pos:
+            store(f"_store_floats(recv, {store.name(vec_pos, 'POS')}, GLL)")
+        for k, i in enumerate(receivers):
+            if i not in floats:
+                _emit_store(store, k, rets[k], fresh[k])
+        src = f"def backward_store(S, seed, recv):\n{body}\n" + "\n".join(store.lines) + "\n"
+        return _compile(src, self.ns, "backward_store", f"backward_store{j}")
 
     # ---- the careful path: the tape through the engine ----
     def eager(self, flat: list[Any]) -> list[Any]:
@@ -878,6 +953,30 @@ class Program:
                         check(op, _shape_of(vals[it.ins[0]]._data))
                 vals[i] = apply(op, *[vals[j] for j in it.ins])
         return [vals[i] for i in self.outputs]
+
+
+def _emit_store(em: _Emitter, k: int, r: str, fresh: bool) -> None:
+    """recv[k]'s gradient r added into its .grad as engine._run adds: out of place, and a first gradient
+    kept only when it is an array nothing else holds (known here when fresh, else checked by reference counts)."""
+    em(f"node = recv[{k}]")
+    em("old = node._grad")
+    em("if old is None:")
+    if not fresh:
+        em(f"    if type({r}) is _ndarray and not (_refs({r}) == 2 and {r}.flags.writeable and ({r}.base is None or _refs({r}.base) == 2)):")
+        em(f"        {r} = {r}.copy(order='K')")
+    em(f"    node._grad = {r}")
+    em("else:")
+    em(f"    node._grad = _acc(old, {r})")
+
+
+def _other_reads(it: Item) -> list[int]:
+    """The items `it` reads other than as a node's op inputs: a node's parameters that come from the
+    call, a recipe's arrays, a placeholder's or an alias's source."""
+    if it.kind == "node":
+        return [j for _, tmpl in it.dyn for j in _slots_in(tmpl)]
+    if it.kind == "recipe":
+        return _slots_in((it.args, it.kwargs))
+    return list(it.ins)
 
 
 def _slots_in(tmpl: Any) -> list[int]:
