@@ -147,7 +147,9 @@ class Jitted:
         _flatten(kwargs, [], [], names)
         if entry is not None:  # its second call: traced again on this call's data, and compared
             again = self._record(flat, names, args, kwargs)
-            why = entry.program.graph.first_difference(again)
+            first = entry.program.graph
+            assert first is not None  # an unchecked entry keeps its graph until this comparison
+            why = first.first_difference(again)
             if why is not None:
                 del self._traces[key]
                 raise TraceError(_differs(self.__name__, why))
@@ -300,6 +302,7 @@ class _Out:
     rules as the engine calls them, its receivers when they are all closed-over leaves."""
 
     __slots__ = ("program", "j", "bw", "bws", "pos", "parts", "recv", "fname")
+    pos: Any  # where the output lives in the saved values (None for a leaf or a constant output)
 
     def __init__(self, program: Program, j: int, fname: str) -> None:
         self.program, self.j, self.fname = program, j, fname
@@ -319,6 +322,12 @@ class _Call(Op):
 
     __slots__ = ("out", "S", "flat", "leaves", "_g", "_grads")
     name = "jit"
+    out: Any  # the program's output this Value is
+    S: Any  # the call's saved values
+    flat: Any  # the call's flattened arguments
+    leaves: Any  # the leaves it depends on (True: a Value per weight, given as one vector)
+    _g: Any
+    _grads: Any
 
     def label(self) -> str:
         return f"jit({self.out.fname})"

@@ -312,7 +312,7 @@ class Program:
     """A compiled tape: forward(A) and, per output, backward(S, seed)."""
 
     def __init__(self, graph: Graph) -> None:
-        self.graph = graph
+        self.graph: Graph | None = graph  # (dropped once the check trace has compared against it)
         items = graph.items
         self.items = items
         self.outputs = graph.outputs

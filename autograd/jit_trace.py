@@ -284,7 +284,7 @@ class Tracer:
     # -- arguments in --
     def arguments(self) -> list[Any]:
         """The arguments the traced function gets: tracked views of arrays, placeholders for Values."""
-        out = []
+        out: list[Any] = []
         for k, x in enumerate(self.flat):
             if isinstance(x, Value):
                 p = Value.__new__(Value)
@@ -457,7 +457,10 @@ class Item:
         self.k = -1
         self.how = ""
         self.dyn: list[tuple[str, Any]] = []
-        self.fn = self.args = self.kwargs = self.scope = None
+        self.fn: Any = None  # a recipe's numpy function
+        self.args: Any = None
+        self.kwargs: Any = None
+        self.scope: Any = None
 
     @property
     def label(self) -> str:
