@@ -136,13 +136,16 @@ class Collect:
         pass
 
 
+_refs = getattr(sys, "getrefcount", None)
+
+
 def _unshared_by_refcount(g: np.ndarray) -> bool:
     """Whether g is a writable array that nothing but the caller's one name refers to (nor to its
     base, if it is a view): then it may be stored as a .grad as it is, without a copy.
 
     CPython's reference counts: the caller's name, this function's argument and getrefcount's own.
     """
-    return g.flags.writeable and sys.getrefcount(g) == 3 and (g.base is None or sys.getrefcount(g.base) == 2)
+    return _refs(g) == 3 and (g.base is None or _refs(g.base) == 2) and g.flags.writeable
 
 
 def _never_unshared(g: np.ndarray) -> bool:

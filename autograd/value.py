@@ -106,14 +106,15 @@ class Value:
     def grad(self) -> Any:
         """d(output)/d(self) summed over every `backward()` since the last `zero_grad()`; None before."""
         g = self._grad
-        if g is None or isinstance(g, Value):
-            return g
-        d = self._data
-        if type(g) is np.ndarray:
+        if type(g) is np.ndarray:  # (the common case first)
+            d = self._data
             if type(d) is np.ndarray and g.dtype is not d.dtype and g.dtype != d.dtype:  # (`is`: the common case, cheaply)
                 # float32 data keeps float32 gradients (as in PyTorch), though float64 met it downstream
                 self._grad = g = g.astype(d.dtype)
             return g
+        if g is None or isinstance(g, Value):
+            return g
+        d = self._data
         # a numpy scalar: keep the 0-d array (so edits in place persist) in the data's float type
         self._grad = g = np.asarray(g, dtype=d.dtype if type(d) is np.ndarray else None)
         return g

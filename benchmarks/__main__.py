@@ -88,12 +88,12 @@ def run_peer(peer: str, w: Workload, quick: bool, reps: int) -> dict[str, Any]:
     return json.loads(p.stdout)
 
 
-def run_workload(w: Workload, quick: bool, reps: int, peers: bool) -> dict[str, Any]:
+def run_workload(w: Workload, quick: bool, reps: int, peers: bool, impls: set[str] | None = None) -> dict[str, Any]:
     from . import timing
 
     size = w.sized(quick)
     d = w.data(size)
-    runners = {name: make(d) for name, make in w.impls.items()}
+    runners = {name: make(d) for name, make in w.impls.items() if impls is None or name in impls or name == "numpy"}
     reps = min(reps * w.rep_factor, w.max_reps)
     res = timing.measure(runners, w.calls(size), w.units(size), reps)
     row: dict[str, Any] = {"key": w.key, "title": w.title, "unit": w.unit, "impls": {}}
@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions after the warm-up (default 5)")
     ap.add_argument("--only", default="", help="comma-separated workload prefixes, e.g. W2,W4")
     ap.add_argument("--no-peers", action="store_true", help="skip micrograd and PyTorch")
+    ap.add_argument("--impls", default="", help="only these of this process's implementations, e.g. engine (numpy always runs: the baseline)")
     ap.add_argument("--out", default=None, help="folder for results.md, ratios.png, results.json (default benchmarks/results; out/bench-quick with --quick)")
     ap.add_argument("--wall", action="store_true", help="time with the wall clock instead of the process's CPU time")
     ap.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (default 1: steadier numbers; 0 leaves the libraries' defaults)")
@@ -314,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     for w in chosen:
         print(f"{w.key}: {w.title} ...", end=" ", flush=True)
-        row = run_workload(w, a.quick, a.reps, not a.no_peers)
+        row = run_workload(w, a.quick, a.reps, not a.no_peers, {i.strip() for i in a.impls.split(",") if i.strip()} or None)
         rows.append(row)
         e = row["impls"]["engine"]
         print(f"engine {fmt_time(e['median'])}/{w.unit}, {e['ratio']:.2f}× numpy", flush=True)

@@ -1,7 +1,7 @@
 """This tree's engine against another revision's, in one run: `python -m benchmarks.compare REV [--only W2,W5] [--rounds 5]`.
 
 For a change that must not slow the engine down. The benchmark suite (this tree's workloads
-and timing) runs alternately on REV's `autograd` and `nn` and on this tree's, in fresh
+and timing; the engine and numpy only) runs alternately on REV's `autograd` and `nn` and on this tree's, in fresh
 processes, `--rounds` times each (the order alternates every round). Each process reports the
 engine's time as a ratio to hand-written numpy timed interleaved with it, which cancels most of
 the machine's drift; the comparison is the median over rounds of (this tree's ratio) / (REV's
@@ -38,7 +38,7 @@ def _tree(rev: str, into: Path) -> Path:
 def _ratios(cwd: Path, only: str, reps: int) -> dict[str, float]:
     """One process of the suite in `cwd` (its packages come first on sys.path): {workload: engine / numpy}."""
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "benchmarks", "--no-peers", "--only", only, "--reps", str(reps), "--out", out]
+        cmd = [sys.executable, "-m", "benchmarks", "--no-peers", "--impls", "engine", "--only", only, "--reps", str(reps), "--out", out]
         subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
         rows = json.loads((Path(out) / "results.json").read_text())["rows"]
     return {r["key"]: r["impls"]["engine"]["ratio"] for r in rows}

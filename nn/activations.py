@@ -63,7 +63,7 @@ class ReLU(_Inplace):
     """max(0, x); gradient 0 at x == 0. The default for hidden layers. (`inplace` is accepted, and changes nothing.)"""
 
     def forward(self, x: Any) -> Value:
-        return _value(x).relu()
+        return (x if type(x) is Value else _value(x)).relu()
 
 
 class LeakyReLU(_Inplace):

@@ -75,7 +75,8 @@ class Linear(Module):
         self.bias = init.uniform_(Parameter(np.zeros(self.out_features)), -bound, bound, rng=gen) if bias else None
 
     def forward(self, x: Any) -> Value:
-        x = _value(x)
+        if type(x) is not Value:
+            x = _value(x)
         _check_width(x, self.in_features, self)
         y = apply(MATMUL_T, x, self.weight)
         return y if self.bias is None else y + self.bias

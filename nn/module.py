@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd import Value
-from autograd.modes import state
+from autograd.modes import peek, state
 
 __all__ = ["Module", "Parameter"]
 
@@ -311,7 +311,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """forward(...), with this module appended to the scope that graph pictures group nodes by."""
-        s = state()  # this thread's switches (autograd.modes.call_in_scope, inlined: one frame fewer per module call)
+        s = peek(None) or state()  # this thread's switches (autograd.modes.call_in_scope, inlined: no frame per module call)
         prev = s.scope
         s.scope = (prev or ()) + (self,)
         try:
