@@ -136,7 +136,7 @@ class Collect:
         pass
 
 
-_refs = getattr(sys, "getrefcount", None)
+_refs: Any = getattr(sys, "getrefcount", None)  # (None where the interpreter has no reference counts: unshared is never this check there)
 
 
 def _unshared_by_refcount(g: np.ndarray) -> bool:
