@@ -78,11 +78,10 @@ class Store:
     """backward()'s sink: each leaf's gradient (every node's, with `keep`) is added to its `.grad`;
     `undo` puts back every `.grad` the pass changed, so a pass that fails half-way stores nothing."""
 
-    __slots__ = ("keep", "stop", "at", "replaced")
+    __slots__ = ("keep", "at", "replaced")
 
     def __init__(self, keep: bool) -> None:
         self.keep = keep
-        self.stop: set[Value] | None = None
         self.at: Value | None = None  # the node being taken (where to undo from)
         self.replaced: dict[Value, Any] | None = None  # {node: the .grad this pass replaced by a sum}
 

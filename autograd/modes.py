@@ -122,14 +122,3 @@ def is_grad_enabled() -> bool:
     """Whether ops record a graph in this thread now."""
     return state().grad_enabled
 
-
-def call_in_scope(module: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """fn(*args, **kwargs) with `module` appended to this thread's scope: the nodes recorded meanwhile
-    belong to it, and graph pictures group them by it (nn.Module.__call__ runs forward this way)."""
-    s = peek(None) or state()
-    prev = s.scope
-    s.scope = (prev or ()) + (module,)
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        s.scope = prev

@@ -311,7 +311,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """forward(...), with this module appended to the scope that graph pictures group nodes by."""
-        s = peek(None) or state()  # this thread's switches (autograd.modes.call_in_scope, inlined: no frame per module call)
+        s = peek(None) or state()  # this thread's switches (autograd.modes)
         prev = s.scope
         s.scope = (prev or ()) + (self,)
         try:
